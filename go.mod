@@ -1,0 +1,3 @@
+module github.com/rtgate/rtgate
+
+go 1.26
