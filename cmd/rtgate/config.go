@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is rtgate's configuration file. Only this package knows YAML; the
+// packages it wires together take plain Go values.
+type Config struct {
+	RTorrent RTorrentConfig `yaml:"rtorrent"`
+	Log      LogConfig      `yaml:"log"`
+}
+
+// RTorrentConfig says where rTorrent listens and how to talk to it.
+type RTorrentConfig struct {
+	// Address is unix:///path/to/rpc.sock, tcp://host:port, a bare
+	// absolute path or a bare host:port. Empty means none is configured.
+	Address string `yaml:"address"`
+	// Timeout bounds one call. Zero means 30 s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Retries is how many more times a refused connection is tried, with
+	// backoff, before a call fails. A busy rTorrent drops accepts.
+	Retries int `yaml:"retries"`
+}
+
+// LogConfig sets up logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// DefaultConfig returns the configuration used when no file says otherwise.
+func DefaultConfig() Config {
+	return Config{
+		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4},
+		Log:      LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// ParseConfig reads YAML from r over the defaults in cfg. Keys that rtgate
+// does not know are errors that name the key, its line and the keys that
+// would have been accepted there: a typo must not silently fall back to a
+// default.
+func ParseConfig(r io.Reader, cfg *Config) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file keeps the defaults
+		}
+		return err
+	}
+	if err := checkKeys(&doc, reflect.TypeOf(*cfg), ""); err != nil {
+		return err
+	}
+	return doc.Decode(cfg)
+}
+
+// checkKeys walks a YAML node against the yaml tags of type t.
+func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if err := checkKeys(c, t, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode {
+		return nil // scalars and type mismatches are left to Decode's errors
+	}
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			fields[name] = f.Type
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		ft, ok := fields[key.Value]
+		if !ok {
+			where := "at the top level"
+			if path != "" {
+				where = "in " + path
+			}
+			known := slices.Sorted(func(yield func(string) bool) {
+				for k := range fields {
+					if !yield(k) {
+						return
+					}
+				}
+			})
+			return fmt.Errorf("line %d: unknown key %q %s (known keys: %s)",
+				key.Line, key.Value, where, strings.Join(known, ", "))
+		}
+		child := key.Value
+		if path != "" {
+			child = path + "." + key.Value
+		}
+		if err := checkKeys(val, ft, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	if c.RTorrent.Timeout < 0 {
+		return fmt.Errorf("rtorrent.timeout: %v is negative", c.RTorrent.Timeout)
+	}
+	if c.RTorrent.Retries < 0 {
+		return fmt.Errorf("rtorrent.retries: %d is negative", c.RTorrent.Retries)
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		return err
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log.level: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}

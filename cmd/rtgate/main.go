@@ -1,0 +1,236 @@
+// Command rtgate gives rTorrent a real-time, safe API from outside.
+//
+// Usage:
+//
+//	rtgate [flags] [run]                  watch the backend and serve (default)
+//	rtgate [flags] info                   print the rTorrent version and method count
+//	rtgate [flags] call METHOD [ARG...]   call one method, print the result
+//	rtgate version                        print rtgate's version
+//
+// Flags override the configuration file; see -h.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rtgate/rtgate/rtorrent"
+	"github.com/rtgate/rtgate/scgi"
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "rtgate:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// Main is the program, separated from process globals so tests can run it.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Config         Config
+	Logger         *slog.Logger
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Config: DefaultConfig()}
+}
+
+// Run parses args (flags, then a subcommand and its arguments) and runs it.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rtgate", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	configPath := fs.String("config", "", "YAML configuration `file`")
+	address := fs.String("rtorrent", "", "rTorrent SCGI `address`: unix:///path, tcp://host:port, /path or host:port")
+	timeout := fs.Duration("timeout", 0, "bound on one rTorrent call (default 30s)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | version]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	if *configPath != "" {
+		f, err := os.Open(*configPath)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		err = ParseConfig(f, &m.Config)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("config %s: %w", *configPath, err)
+		}
+	}
+	// Flags given on the command line win over the file.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "rtorrent":
+			m.Config.RTorrent.Address = *address
+		case "timeout":
+			m.Config.RTorrent.Timeout = *timeout
+		case "log-level":
+			m.Config.Log.Level = *logLevel
+		}
+	})
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	m.Logger = m.newLogger()
+
+	cmd, rest := "run", fs.Args()
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "run":
+		return m.run(ctx)
+	case "info":
+		return m.info(ctx)
+	case "call":
+		return m.call(ctx, rest)
+	case "version":
+		fmt.Fprintln(m.Stdout, "rtgate", version)
+		return nil
+	}
+	fs.Usage()
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func (m *Main) newLogger() *slog.Logger {
+	level, _ := parseLevel(m.Config.Log.Level) // Validate checked it
+	opts := &slog.HandlerOptions{Level: level}
+	if m.Config.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+}
+
+// errNoBackend explains what to configure when nothing is.
+var errNoBackend = errors.New("no rTorrent address configured: pass -rtorrent unix:///path/to/rpc.sock or set rtorrent.address in the config file")
+
+func (m *Main) client() (*rtorrent.Client, error) {
+	if m.Config.RTorrent.Address == "" {
+		return nil, errNoBackend
+	}
+	retries := m.Config.RTorrent.Retries
+	if retries == 0 {
+		retries = -1 // scgi: zero means its default, negative means none
+	}
+	return rtorrent.New(m.Config.RTorrent.Address, &rtorrent.Options{
+		Timeout: m.Config.RTorrent.Timeout,
+		SCGI:    &scgi.ClientOptions{Retries: retries},
+	})
+}
+
+func (m *Main) info(ctx context.Context) error {
+	c, err := m.client()
+	if err != nil {
+		return err
+	}
+	in, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "rtorrent %s at %s, %d methods\n", in.Version, c.Address(), len(in.Methods))
+	return nil
+}
+
+// call runs one method. Arguments that parse as integers are sent as
+// integers, "@file" sends the file's bytes as base64 (for load.raw), and
+// everything else is a string; the target "" must be passed explicitly.
+func (m *Main) call(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("call: no method given (try: rtgate call system.client_version)")
+	}
+	c, err := m.client()
+	if err != nil {
+		return err
+	}
+	params := make([]xmlrpc.Value, 0, len(args)-1)
+	for _, a := range args[1:] {
+		switch {
+		case strings.HasPrefix(a, "@"):
+			data, err := os.ReadFile(a[1:])
+			if err != nil {
+				return fmt.Errorf("call: %w", err)
+			}
+			params = append(params, xmlrpc.NewBase64(data))
+		default:
+			if n, err := strconv.ParseInt(a, 10, 64); err == nil {
+				params = append(params, xmlrpc.NewInt(n))
+			} else {
+				params = append(params, xmlrpc.NewString(a))
+			}
+		}
+	}
+	v, err := c.Call(ctx, args[0], params...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, v.String())
+	return nil
+}
+
+// run watches the backend until ctx ends: it reports rTorrent's version when
+// it becomes reachable and when it is lost or comes back. The live-state
+// poller and the front doors hang off this loop as they arrive.
+func (m *Main) run(ctx context.Context) error {
+	c, err := m.client()
+	if err != nil {
+		return err
+	}
+	log := m.Logger.With("rtorrent", c.Address())
+	const every = 2 * time.Second
+	up := false
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, every)
+		in, err := c.Info(callCtx)
+		if err == nil {
+			// Info is cached; a version call proves rTorrent still answers.
+			_, err = c.Call(callCtx, "system.client_version")
+		}
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			log.Info("stopping")
+			return nil
+		case err != nil && up:
+			c.Invalidate()
+			log.Warn("rtorrent lost", "err", err)
+			up = false
+		case err != nil:
+			log.Debug("rtorrent not reachable", "err", err)
+		case !up:
+			log.Info("rtorrent connected", "version", in.Version, "methods", len(in.Methods))
+			up = true
+		}
+		select {
+		case <-ctx.Done():
+			log.Info("stopping")
+			return nil
+		case <-time.After(every):
+		}
+	}
+}
