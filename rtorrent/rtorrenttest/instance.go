@@ -1,0 +1,285 @@
+package rtorrenttest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	// readyTimeout bounds how long Start waits for rTorrent to answer RPC.
+	readyTimeout = 10 * time.Second
+	// stopTimeout bounds how long Stop waits after SIGTERM before SIGKILL.
+	stopTimeout = 5 * time.Second
+	// nudgeInterval is how often Stop repeats SIGTERM; see process.stop.
+	nudgeInterval = 50 * time.Millisecond
+	// portAttempts is how many free ports Start tries when the one it picked
+	// was taken before rTorrent could bind it.
+	portAttempts = 5
+	// maxSocketPath keeps the socket path inside sockaddr_un's sun_path
+	// (108 bytes on Linux, 104 on the BSDs, with the terminating NUL).
+	maxSocketPath = 100
+	// defaultSizeLimit is network.xmlrpc.size_limit when Options leaves it zero.
+	defaultSizeLimit = 16 << 20
+)
+
+// Options configures Start. A nil *Options means all defaults.
+type Options struct {
+	// SizeLimit is network.xmlrpc.size_limit, the largest XML-RPC response
+	// rTorrent will send, in bytes. Zero means 16 MiB.
+	SizeLimit int64
+	// ExtraRC holds rc lines appended after the harness's own settings (so
+	// they can override them) and before the SCGI socket opens (so a bad
+	// line makes Start fail with rTorrent's message).
+	ExtraRC []string
+	// SessionDir is session.path. Empty means a fresh directory inside the
+	// instance's Dir; pass an earlier Instance's SessionDir to start on its
+	// session. Two running instances must not share one: rTorrent locks it.
+	SessionDir string
+	// DownloadDir is directory.default. Empty means a fresh directory inside
+	// the instance's Dir.
+	DownloadDir string
+}
+
+// Instance is one rTorrent process started by Start, living for one test.
+//
+// Its methods are safe for concurrent use; Stop, Kill and Restart are
+// serialized. The exported fields are fixed once Start returns, except that
+// Restart changes Port if another process took it meanwhile.
+type Instance struct {
+	// Socket is the path of rTorrent's SCGI Unix socket.
+	Socket string
+	// Dir is the instance's private directory, holding the rc file, the
+	// socket and the log (and, by default, the session and download
+	// directories). It is removed when the test ends.
+	Dir string
+	// DownloadDir is directory.default, where rTorrent looks for and puts
+	// content.
+	DownloadDir string
+	// SessionDir is session.path, where rTorrent keeps its downloads across
+	// restarts.
+	SessionDir string
+	// Port is the TCP port rTorrent listens on for peers, on 127.0.0.1.
+	Port int
+
+	bin       string
+	rcPath    string
+	logPath   string
+	sizeLimit int64
+	extraRC   []string
+
+	mu   sync.Mutex
+	proc *process // nil when not running
+	runs int
+}
+
+// Start runs a fresh rTorrent for the duration of the test and returns once
+// it answers RPC on Instance.Socket. It stops rTorrent (and removes its
+// files) when the test ends. It skips the test if rtorrent is not on PATH,
+// unless the environment variable CI is "true", where it fails instead.
+func Start(t testing.TB, opts *Options) *Instance {
+	t.Helper()
+	bin, err := exec.LookPath("rtorrent")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("rtorrenttest: rtorrent is required on CI: apt-get install rtorrent (%v)", err)
+		}
+		t.Skip("rtorrent not installed")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	dir := shortTempDir(t)
+	i := &Instance{
+		Socket:      filepath.Join(dir, "rpc.sock"),
+		Dir:         dir,
+		DownloadDir: opts.DownloadDir,
+		SessionDir:  opts.SessionDir,
+		bin:         bin,
+		rcPath:      filepath.Join(dir, "rtorrent.rc"),
+		logPath:     filepath.Join(dir, "rtorrent.log"),
+		sizeLimit:   opts.SizeLimit,
+		extraRC:     opts.ExtraRC,
+	}
+	if i.DownloadDir == "" {
+		i.DownloadDir = filepath.Join(dir, "download")
+	}
+	if i.SessionDir == "" {
+		i.SessionDir = filepath.Join(dir, "session")
+	}
+	if i.sizeLimit == 0 {
+		i.sizeLimit = defaultSizeLimit
+	}
+	for _, d := range []string{i.DownloadDir, i.SessionDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("rtorrenttest: start: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		i.Stop()
+		if t.Failed() {
+			t.Logf("rtorrenttest: rtorrent output (%s):\n%s", i.logPath, i.Log())
+		}
+	})
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if err := i.launch(); err != nil {
+		t.Fatalf("rtorrenttest: start: %v", err)
+	}
+	return i
+}
+
+// Addr returns the socket as a "unix://" address, the form the project's
+// clients take.
+func (i *Instance) Addr() string {
+	return "unix://" + i.Socket
+}
+
+// PID returns rTorrent's process id, or 0 when it is not running.
+func (i *Instance) PID() int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.proc == nil {
+		return 0
+	}
+	return i.proc.cmd.Process.Pid
+}
+
+// Log returns everything rTorrent wrote to stdout and stderr, across
+// restarts, with a line from the harness before each run.
+func (i *Instance) Log() string {
+	b, err := os.ReadFile(i.logPath)
+	if err != nil {
+		return fmt.Sprintf("(rtorrenttest: read log: %v)", err)
+	}
+	return string(b)
+}
+
+// Stop shuts rTorrent down cleanly (SIGTERM, so that it saves its session)
+// and waits for it to exit, killing its process group if it takes longer
+// than 5 s. Stop is idempotent and does nothing if rTorrent is not running.
+func (i *Instance) Stop() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.proc != nil {
+		i.proc.stop()
+		i.proc = nil
+	}
+}
+
+// Kill ends rTorrent with SIGKILL, as a crash would, and waits for it: the
+// session keeps whatever rTorrent had written so far and the lock file stays
+// behind (rTorrent takes over a lock whose process is gone). Kill does
+// nothing if rTorrent is not running.
+func (i *Instance) Kill() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.proc != nil {
+		i.proc.kill()
+		i.proc = nil
+	}
+}
+
+// Restart stops rTorrent if it is running (cleanly, as Stop does) and
+// starts it again on the same session directory, download directory and
+// socket path, returning once it answers RPC. It fails the test if
+// rTorrent does not come back.
+func (i *Instance) Restart(t testing.TB) {
+	t.Helper()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.proc != nil {
+		i.proc.stop()
+		i.proc = nil
+	}
+	if err := i.launch(); err != nil {
+		t.Fatalf("rtorrenttest: restart: %v", err)
+	}
+}
+
+// launch starts rTorrent and waits until it is ready. It retries with
+// another port when the chosen one was taken in the meantime. i.mu is held.
+func (i *Instance) launch() error {
+	for attempt := 1; ; attempt++ {
+		if i.Port == 0 || attempt > 1 {
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			i.Port = port
+		}
+		if err := writeRC(i.rcPath, i.rc()); err != nil {
+			return err
+		}
+		i.runs++
+		p, logStart, err := i.spawn()
+		if err != nil {
+			return err
+		}
+		err = p.awaitReady(i.Socket)
+		if err == nil {
+			i.proc = p
+			return nil
+		}
+		p.kill()
+		out := i.Log()
+		if logStart <= len(out) {
+			out = out[logStart:]
+		}
+		if strings.Contains(out, "Could not open/bind port") && attempt < portAttempts {
+			continue
+		}
+		return fmt.Errorf("%w; rtorrent output:\n%s", err, out)
+	}
+}
+
+// spawn starts the process and returns it with the log offset where this
+// run's output begins.
+func (i *Instance) spawn() (*process, int, error) {
+	logf, err := os.OpenFile(i.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open log: %w", err)
+	}
+	defer logf.Close() // the child has its own copy
+	fmt.Fprintf(logf, "rtorrenttest: run %d: %s -n -o import=%s (peer port %d)\n", i.runs, i.bin, i.rcPath, i.Port)
+	fi, err := logf.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("open log: %w", err)
+	}
+	cmd := exec.Command(i.bin, "-n", "-o", "import="+i.rcPath)
+	cmd.Dir = i.Dir
+	cmd.Stdout = logf // an *os.File: no copying goroutines
+	cmd.Stderr = logf
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, fmt.Errorf("run rtorrent: %w", err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go p.wait()
+	return p, int(fi.Size()), nil
+}
+
+// shortTempDir returns t.TempDir(), or a shorter directory under
+// os.TempDir() when the socket path inside t.TempDir() would be too long
+// for a Unix socket (long test names make long temp dirs).
+func shortTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if len(filepath.Join(dir, "rpc.sock")) <= maxSocketPath {
+		return dir
+	}
+	dir, err := os.MkdirTemp("", "rtt")
+	if err != nil {
+		t.Fatalf("rtorrenttest: temp dir: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if len(filepath.Join(dir, "rpc.sock")) > maxSocketPath {
+		t.Fatalf("rtorrenttest: temp dir %q too long for a Unix socket path; set TMPDIR shorter", dir)
+	}
+	return dir
+}

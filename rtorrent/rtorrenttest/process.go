@@ -1,0 +1,90 @@
+package rtorrenttest
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// process is one run of rTorrent. Its wait goroutine owns the Wait call and
+// closes done after it.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // from Wait; read only after done is closed
+}
+
+func (p *process) wait() {
+	p.err = p.cmd.Wait()
+	close(p.done)
+}
+
+// awaitReady polls the socket until rTorrent answers system.pid with its
+// own pid. A dial alone is not enough: rTorrent opens the socket while
+// reading the rc file, before binding its peer port and loading its
+// session, and can still exit after accepting a connection.
+func (p *process) awaitReady(socket string) error {
+	pid := p.cmd.Process.Pid
+	want := fmt.Sprintf("<i8>%d</i8>", pid)
+	body := []byte(`<?xml version="1.0"?><methodCall><methodName>system.pid</methodName><params></params></methodCall>`)
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		reply, err := rawCall(ctx, socket, body)
+		cancel()
+		if err == nil {
+			if strings.Contains(string(reply), want) {
+				return nil
+			}
+			return fmt.Errorf("rtorrent (pid %d) gave an unexpected system.pid reply: %q", pid, reply)
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("rtorrent exited before it was ready (%v)", p.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("rtorrent (pid %d) not ready after %v: %w", pid, readyTimeout, err)
+		}
+	}
+}
+
+// stop asks rTorrent to shut down and waits for it. rTorrent handles
+// SIGTERM as a normal shutdown (it saves the session and closes its
+// downloads) but then idles for up to a second in its event loop before it
+// notices it is done; repeating the signal wakes it, so a stop takes tens
+// of milliseconds instead of most of a second.
+func (p *process) stop() {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.kill()
+		return
+	}
+	nudge := time.NewTicker(nudgeInterval)
+	defer nudge.Stop()
+	deadline := time.NewTimer(stopTimeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-p.done:
+			// Leftovers from execute.* share the group; the leader is gone.
+			_ = signalGroup(p.cmd.Process.Pid, syscall.SIGKILL)
+			return
+		case <-nudge.C:
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		case <-deadline.C:
+			p.kill()
+			return
+		}
+	}
+}
+
+// kill sends SIGKILL to rTorrent's process group and waits for rTorrent.
+func (p *process) kill() {
+	if err := signalGroup(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = p.cmd.Process.Kill()
+	}
+	<-p.done
+}
