@@ -20,11 +20,11 @@ var (
 
 	// ErrHeaderTooLarge reports a request header block longer than
 	// Limits.MaxHeaderBytes, or a response header block longer than 64 KiB.
-	// A Server answers it with "Status: 413 Content Too Large".
+	// A Server answers it with "Status: 413 Request Entity Too Large".
 	ErrHeaderTooLarge = errors.New("scgi: header block too large")
 
 	// ErrBodyTooLarge reports a CONTENT_LENGTH above Limits.MaxBodyBytes.
-	// A Server answers it with "Status: 413 Content Too Large".
+	// A Server answers it with "Status: 413 Request Entity Too Large".
 	ErrBodyTooLarge = errors.New("scgi: body too large")
 
 	// ErrMalformedResponse reports a response whose CGI header block cannot be
