@@ -37,6 +37,14 @@ const (
 	maxCached = 128
 )
 
+// The literals of rTorrent's layout that the hot path matches word-wise.
+var (
+	wValueString = newWord8("<value><string>")
+	wEndString   = newWord8("</string></value>")
+	wValueI8     = newWord8("<value><i8>")
+	wEndI8       = newWord8("</i8></value>")
+)
+
 // noValues is the list of empty arrays and structs: shared, never appended
 // to in place because its capacity is zero.
 var noValues = make([]Value, 0)
@@ -365,9 +373,14 @@ func (d *Decoder) open(lit string) (empty bool, err error) {
 
 // close consumes the end tag lit ("</name>"), after optional whitespace.
 func (d *Decoder) close(lit string) error {
-	if d.lit(lit) {
+	if d.at(lit) {
+		d.pos += len(lit)
 		return nil
 	}
+	return d.closeSlow(lit)
+}
+
+func (d *Decoder) closeSlow(lit string) error {
 	if err := d.skipMisc(); err != nil {
 		return err
 	}
@@ -404,14 +417,16 @@ func (d *Decoder) unexpected(at int, want string, kind tagKind, name []byte) err
 func (d *Decoder) value(depth int) (Value, error) {
 	// rTorrent writes every value typed, without whitespace: try its two
 	// layouts before the general path.
-	if d.lit("<string>") {
+	if d.at("<string>") {
+		d.pos += len("<string>")
 		v, err := d.stringText()
 		if err != nil {
 			return Value{}, err
 		}
 		return v, d.close("</value>")
 	}
-	if d.lit("<i8>") {
+	if d.at("<i8>") {
+		d.pos += len("<i8>")
 		v, err := d.intText("</i8>")
 		if err != nil {
 			return Value{}, err
@@ -519,32 +534,41 @@ func (d *Decoder) intTag(at int, empty bool, end string) (Value, error) {
 	return d.intText(end)
 }
 
+// digits parses an integer written the way rTorrent writes them, digits
+// with an optional '-' directly followed by a tag, and consumes it. It
+// reports false, consuming nothing, for anything else, including
+// numbers that might overflow and those crossing the window's end.
+func (d *Decoder) digits() (int64, bool) {
+	b := d.buf[d.pos:d.end]
+	neg := len(b) > 0 && b[0] == '-'
+	i := 0
+	if neg {
+		i++
+	}
+	var u uint64
+	for j := i; j < len(b); j++ {
+		c := b[j] - '0'
+		if c > 9 {
+			if b[j] != '<' || j == i || j-i > 18 {
+				return 0, false
+			}
+			d.pos += j
+			if neg {
+				return -int64(u), true
+			}
+			return int64(u), true
+		}
+		u = u*10 + uint64(c)
+	}
+	return 0, false
+}
+
 // intText parses the text of an integer element through its end tag end.
 func (d *Decoder) intText(end string) (Value, error) {
-	// Digits followed directly by the end tag, the way rTorrent writes
-	// them, are parsed in the window.
-	at := d.pos
-	if d.pos < d.end {
-		i, neg := d.pos, false
-		if d.buf[i] == '-' {
-			neg = true
-			i++
-		}
-		var u uint64
-		j := i
-		for j < d.end && j-i < 19 && d.buf[j]-'0' <= 9 {
-			u = u*10 + uint64(d.buf[j]-'0')
-			j++
-		}
-		if j > i && j < d.end && d.buf[j] == '<' && j-i < 19 {
-			d.pos = j
-			n := int64(u)
-			if neg {
-				n = -n
-			}
-			return Value{kind: Int, num: n}, d.close(end)
-		}
+	if n, ok := d.digits(); ok {
+		return Value{kind: Int, num: n}, d.close(end)
 	}
+	at := d.pos
 	text, err := d.text()
 	if err != nil {
 		return Value{}, err
@@ -632,20 +656,41 @@ func (d *Decoder) array(depth int) (Value, error) {
 		if err := d.skipMisc(); err != nil {
 			return Value{}, err
 		}
-		// rTorrent's layouts first.
-		if d.lit("<value><string>") {
-			v, err := d.stringText()
+		// rTorrent's layouts first. Near the end of the window they fall
+		// through to the general path, which reads on.
+		if d.atWord(&wValueString) {
+			d.pos += len("<value><string>")
+			text, err := d.text()
 			if err != nil {
 				return Value{}, err
 			}
-			d.stack = append(d.stack, v)
+			d.stack = append(d.stack, Value{kind: String, str: d.str(text)})
+			if d.atWord(&wEndString) {
+				d.pos += len("</string></value>")
+				continue
+			}
+			if err := d.closeSlow("</string>"); err != nil {
+				return Value{}, err
+			}
 			if err := d.close("</value>"); err != nil {
 				return Value{}, err
 			}
 			continue
 		}
-		if d.lit("<value><i8>") {
-			v, err := d.intText("</i8>")
+		if d.atWord(&wValueI8) {
+			d.pos += len("<value><i8>")
+			n, ok := d.digits()
+			if ok && d.atWord(&wEndI8) {
+				d.pos += len("</i8></value>")
+				d.stack = append(d.stack, Value{kind: Int, num: n})
+				continue
+			}
+			v, err := Value{kind: Int, num: n}, error(nil)
+			if ok {
+				err = d.close("</i8>")
+			} else {
+				v, err = d.intText("</i8>")
+			}
 			if err != nil {
 				return Value{}, err
 			}

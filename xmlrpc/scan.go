@@ -2,6 +2,7 @@ package xmlrpc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -113,12 +114,53 @@ func (s *scanner) need(n int) bool {
 	return true
 }
 
+// at reports whether the buffered input continues with t; it reads
+// nothing. It is small enough to be inlined, where comparing with a
+// constant t compiles to a few loads: the hot paths try it before lit.
+func (s *scanner) at(t string) bool {
+	rest := s.buf[s.pos:s.end]
+	return len(rest) >= len(t) && string(rest[:len(t)]) == t
+}
+
+// A word8 is a literal of 8 to 24 bytes held as three overlapping
+// little-endian words, so that matching it costs three loads and compares
+// where comparing strings would call memequal.
+type word8 struct {
+	w   [3]uint64
+	n   int
+	str string
+}
+
+func newWord8(t string) word8 {
+	if len(t) < 8 || len(t) > 24 {
+		panic("xmlrpc: word8 literal of " + strconv.Itoa(len(t)) + " bytes")
+	}
+	n := len(t)
+	return word8{
+		w:   [3]uint64{le64(t), le64(t[(n-8)/2:]), le64(t[n-8:])},
+		n:   n,
+		str: t,
+	}
+}
+
+func le64(t string) uint64 {
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// atWord is at for a word8 literal.
+func (s *scanner) atWord(t *word8) bool {
+	rest := s.buf[s.pos:s.end]
+	n := t.n
+	return len(rest) >= n && n >= 8 &&
+		binary.LittleEndian.Uint64(rest) == t.w[0] &&
+		binary.LittleEndian.Uint64(rest[(n-8)/2:]) == t.w[1] &&
+		binary.LittleEndian.Uint64(rest[n-8:]) == t.w[2]
+}
+
 // lit consumes t if the input continues with it.
 func (s *scanner) lit(t string) bool {
-	if s.end-s.pos < len(t) && !s.need(len(t)) {
-		return false
-	}
-	if string(s.buf[s.pos:s.pos+len(t)]) != t {
+	if !s.need(len(t)) || string(s.buf[s.pos:s.pos+len(t)]) != t {
 		return false
 	}
 	s.pos += len(t)
