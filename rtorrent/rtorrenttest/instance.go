@@ -17,7 +17,7 @@ const (
 	// stopTimeout bounds how long Stop waits after SIGTERM before SIGKILL.
 	stopTimeout = 5 * time.Second
 	// nudgeInterval is how often Stop repeats SIGTERM; see process.stop.
-	nudgeInterval = 50 * time.Millisecond
+	nudgeInterval = 10 * time.Millisecond
 	// portAttempts is how many free ports Start tries when the one it picked
 	// was taken before rTorrent could bind it.
 	portAttempts = 5
@@ -73,9 +73,10 @@ type Instance struct {
 	sizeLimit int64
 	extraRC   []string
 
-	mu   sync.Mutex
-	proc *process // nil when not running
-	runs int
+	mu    sync.Mutex
+	proc  *process // nil when not running
+	runs  int
+	ready bool // some run got ready; start failures carry the log already
 }
 
 // Start runs a fresh rTorrent for the duration of the test and returns once
@@ -122,7 +123,10 @@ func Start(t testing.TB, opts *Options) *Instance {
 	}
 	t.Cleanup(func() {
 		i.Stop()
-		if t.Failed() {
+		i.mu.Lock()
+		ready := i.ready
+		i.mu.Unlock()
+		if t.Failed() && ready {
 			t.Logf("rtorrenttest: rtorrent output (%s):\n%s", i.logPath, i.Log())
 		}
 	})
@@ -160,9 +164,12 @@ func (i *Instance) Log() string {
 	return string(b)
 }
 
-// Stop shuts rTorrent down cleanly (SIGTERM, so that it saves its session)
-// and waits for it to exit, killing its process group if it takes longer
-// than 5 s. Stop is idempotent and does nothing if rTorrent is not running.
+// Stop shuts rTorrent down with SIGTERM, its quick shutdown (the session is
+// saved; no "stopped" announce is sent to trackers), and waits for it to
+// exit, killing its process group if it takes longer than 5 s. Stop is
+// idempotent and does nothing if rTorrent is not running. A test that wants
+// rTorrent's normal shutdown can send system.shutdown.normal with RawCall
+// and then call Stop, which waits for the exit.
 func (i *Instance) Stop() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -224,6 +231,7 @@ func (i *Instance) launch() error {
 		err = p.awaitReady(i.Socket)
 		if err == nil {
 			i.proc = p
+			i.ready = true
 			return nil
 		}
 		p.kill()

@@ -16,4 +16,3 @@ func procAttr() *syscall.SysProcAttr {
 func signalGroup(pid int, sig syscall.Signal) error {
 	return syscall.Kill(-pid, sig)
 }
-

@@ -21,18 +21,27 @@ import (
 // small enough that tiny test files still have several pieces.
 const DefaultPieceLength = 16 << 10
 
+// PlaceholderAnnounce is the announce URL torrents get by default. rTorrent
+// 0.9.8 refuses a torrent with no announce URL when DHT is off, so every
+// torrent needs one; this one it takes as the DHT pseudo-tracker, lists no
+// tracker for (t.multicall is empty), sets no d.message, and never
+// contacts anything. Use a real URL when a test needs tracker rows.
+const PlaceholderAnnounce = "dht://"
+
 // TorrentOptions tunes MakeTorrent. A nil *TorrentOptions means all defaults.
 type TorrentOptions struct {
 	// PieceLength is the metainfo piece length in bytes. Zero means
 	// DefaultPieceLength.
 	PieceLength int64
-	// Announce is the tracker URL. Zero means none: the metainfo then has no
-	// "announce" key, and rTorrent 0.9.8 still loads it (even with DHT
-	// disabled), hash-checks it and seeds it; it simply never contacts a
-	// tracker (t.multicall lists the tracker set as empty, or the one
-	// "dht://" pseudo-tracker). With an unreachable announce URL rTorrent
-	// keeps retrying it and reports the failure in d.message.
+	// Announce is the tracker URL. Zero means PlaceholderAnnounce, which
+	// rTorrent accepts without ever contacting a tracker.
 	Announce string
+	// NoAnnounce leaves the "announce" key out altogether, making a
+	// trackerless torrent. rTorrent 0.9.8 with DHT disabled (as Start runs
+	// it) refuses such a torrent silently: load.raw_start still answers 0
+	// and nothing is added; only the load.*_verbose commands write "Could
+	// not create download: Could not find any trackers" to rTorrent's log.
+	NoAnnounce bool
 	// Private sets the BEP 27 private flag in the info dictionary, which
 	// changes the info hash.
 	Private bool
@@ -92,7 +101,14 @@ func MakeTorrent(t testing.TB, dir, name string, size int64, opts *TorrentOption
 	if err := info.BuildFromFilePath(root); err != nil {
 		t.Fatalf("rtorrenttest: make torrent %q: build info: %v", name, err)
 	}
-	tr, err := encode(info, opts.Announce)
+	announce := opts.Announce
+	switch {
+	case opts.NoAnnounce:
+		announce = ""
+	case announce == "":
+		announce = PlaceholderAnnounce
+	}
+	tr, err := encode(info, announce)
 	if err != nil {
 		t.Fatalf("rtorrenttest: make torrent %q: %v", name, err)
 	}
@@ -103,10 +119,10 @@ func MakeTorrent(t testing.TB, dir, name string, size int64, opts *TorrentOption
 
 // MakeTorrentBytes returns a single-file torrent with default options for
 // size bytes of the same content MakeTorrent would write for name, without
-// touching the disk: its Hash equals MakeTorrent(t, dir, name, size,
-// nil).Hash. It is cheap (a few microseconds for tiny sizes), for loading
-// thousands of torrents; rTorrent will find no data for them and leave them
-// incomplete.
+// touching the disk: it equals MakeTorrent(t, dir, name, size, nil) but for
+// Path. It is cheap (a few microseconds for tiny sizes), for loading
+// thousands of torrents; unless the data is put in place, rTorrent finds
+// none and leaves them incomplete.
 func MakeTorrentBytes(t testing.TB, name string, size int64) Torrent {
 	t.Helper()
 	if err := checkName(name, size); err != nil {
@@ -118,7 +134,7 @@ func MakeTorrentBytes(t testing.TB, name string, size int64) Torrent {
 		t.Fatalf("rtorrenttest: make torrent %q: hash pieces: %v", name, err)
 	}
 	info.Pieces = pieces
-	tr, err := encode(info, "")
+	tr, err := encode(info, PlaceholderAnnounce)
 	if err != nil {
 		t.Fatalf("rtorrenttest: make torrent %q: %v", name, err)
 	}
