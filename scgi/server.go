@@ -139,15 +139,15 @@ func (s *Server) startConn(nc net.Conn) {
 // reject answers 503 without reading the request. It runs on the accept
 // loop, so its write is bounded; a new socket's buffer takes it at once.
 func (s *Server) reject(nc net.Conn, max int) {
-	nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	nc.Write(errorResponse(http.StatusServiceUnavailable, "scgi: too many connections"))
-	nc.Close()
 	n := s.rejected.Add(1)
 	now := time.Now().UnixNano()
 	if last := s.lastRejectLog.Load(); now-last >= int64(time.Second) && s.lastRejectLog.CompareAndSwap(last, now) {
 		s.rejected.Add(-n)
 		s.logger().Warn("scgi: too many connections, answering 503", "max_conns", max, "rejected", n)
 	}
+	nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	nc.Write(errorResponse(http.StatusServiceUnavailable, "scgi: too many connections"))
+	nc.Close()
 }
 
 // Close stops the Server at once: it closes the listeners and every
