@@ -42,6 +42,9 @@
 // rTorrent accepts without contacting anyone.
 //
 // rTorrent writes a download's session files when it is added, so it
-// survives Kill as well as Stop; later changes (d.custom, d.stop, ...) are
-// saved on Stop but lost on Kill.
+// survives Kill as well as Stop. Stop saves the session again: after
+// Restart, downloads come back complete at once, with later changes
+// (d.custom, d.stop, ...) kept. After Kill those changes are lost, and a
+// download may be hash-checked again because its resume data predates the
+// first check.
 package rtorrenttest

@@ -179,10 +179,11 @@ func (i *Instance) Stop() {
 	}
 }
 
-// Kill ends rTorrent with SIGKILL, as a crash would, and waits for it: the
-// session keeps whatever rTorrent had written so far and the lock file stays
-// behind (rTorrent takes over a lock whose process is gone). Kill does
-// nothing if rTorrent is not running.
+// Kill ends rTorrent's process group with SIGKILL, as a crash would, and
+// waits for it. The session keeps what rTorrent had written so far (each
+// download as it was added, so it may be hash-checked again on the next
+// start) and the lock file stays behind; rTorrent takes over a lock whose
+// process is gone. Kill does nothing if rTorrent is not running.
 func (i *Instance) Kill() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
