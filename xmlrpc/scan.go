@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -251,7 +252,7 @@ func (s *scanner) skipMiscSlow() (atEnd bool, err error) {
 			if !s.lit("<!--") {
 				return false, s.badMarkup()
 			}
-			if err := s.skipPast("-->", "comment"); err != nil {
+			if err := s.skipPast("-->", "comment", s.offset(s.pos-4)); err != nil {
 				return false, err
 			}
 		default:
@@ -281,6 +282,9 @@ func (s *scanner) epilog() error {
 func (s *scanner) badMarkup() error {
 	s.need(9)
 	rest := s.buf[s.pos:s.end]
+	if len(rest) < 9 && (strings.HasPrefix("<!--", string(rest)) || strings.HasPrefix("<![CDATA[", string(rest))) {
+		return s.endError() // the input stops inside "<!--" or "<![CDATA["
+	}
 	switch {
 	case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
 		return s.syntaxError(s.pos, "DOCTYPE is not allowed")
@@ -293,13 +297,13 @@ func (s *scanner) badMarkup() error {
 // skipPI skips the processing instruction (or XML declaration) at pos.
 func (s *scanner) skipPI() error {
 	s.pos += 2
-	return s.skipPast("?>", "processing instruction")
+	return s.skipPast("?>", "processing instruction", s.offset(s.pos-2))
 }
 
-// skipPast consumes input up to and including term. The bytes it passes
-// are dropped from the window, so a long comment costs no memory.
-func (s *scanner) skipPast(term, what string) error {
-	start := s.offset(s.pos)
+// skipPast consumes input up to and including term, in the markup that
+// starts at input offset start. The bytes it passes are dropped from the
+// window, so a long comment costs no memory.
+func (s *scanner) skipPast(term, what string, start int64) error {
 	for {
 		if i := bytes.Index(s.buf[s.pos:s.end], []byte(term)); i >= 0 {
 			s.pos += i + len(term)
@@ -467,7 +471,7 @@ func (s *scanner) textSlow() ([]byte, error) {
 			case '!':
 				switch {
 				case s.lit("<!--"):
-					if err := s.skipPast("-->", "comment"); err != nil {
+					if err := s.skipPast("-->", "comment", s.offset(s.pos-4)); err != nil {
 						return nil, err
 					}
 				case s.lit("<![CDATA["):
@@ -536,6 +540,9 @@ func (s *scanner) entity() error {
 	rest := s.buf[s.pos+1 : min(s.end, s.pos+32)]
 	semi := bytes.IndexByte(rest, ';')
 	if semi < 0 {
+		if len(rest) < 31 && isEntityName(rest) {
+			return s.endError() // the input stops inside the entity
+		}
 		return s.syntaxError(start, "invalid entity %s", s.peekText())
 	}
 	name := rest[:semi]
@@ -559,6 +566,17 @@ func (s *scanner) entity() error {
 	}
 	s.pos += semi + 2
 	return nil
+}
+
+// isEntityName reports whether b could begin an entity or character
+// reference body.
+func isEntityName(b []byte) bool {
+	for _, c := range b {
+		if c != '#' && !('0' <= c && c <= '9') && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // charRef parses the body of a character reference, "#65" or "#x41". Any
