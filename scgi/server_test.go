@@ -156,10 +156,12 @@ func TestServerRequest(t *testing.T) {
 }
 
 // goodClient calls addr in a loop until the returned stop is called, which
-// fails the test if any call failed or none was made.
+// fails the test if any call failed. It returns once a first call succeeded,
+// so that the loop overlaps whatever the test does next.
 func goodClient(t *testing.T, addr string) (stop func()) {
 	t.Helper()
 	done := make(chan struct{})
+	first := make(chan struct{})
 	var wg sync.WaitGroup
 	var calls int
 	var failure error
@@ -187,9 +189,15 @@ func goodClient(t *testing.T, addr string) (stop func()) {
 				failure = fmt.Errorf("call %d: %v %q, %v", i, resp.Status, b, err)
 				return
 			}
-			calls++
+			if calls++; calls == 1 {
+				close(first)
+			}
 		}
 	})
+	select {
+	case <-first:
+	case <-time.After(5 * time.Second):
+	}
 	return func() {
 		close(done)
 		wg.Wait()
