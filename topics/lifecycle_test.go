@@ -142,7 +142,7 @@ func TestProducerFailsAtOnce(t *testing.T) {
 type failing struct{ err error }
 
 func (f failing) Run(context.Context, *topics.Topic) error { return f.err }
-func (f failing) Snapshot() ([]byte, error)              { return []byte("{}"), nil }
+func (f failing) Snapshot() ([]byte, error)                { return []byte("{}"), nil }
 
 func TestSnapshotError(t *testing.T) {
 	e := newEnv(t, nil)
