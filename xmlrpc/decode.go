@@ -98,7 +98,7 @@ func (d *Decoder) DecodeResponse() (Value, error) {
 	if err := d.skipMisc(); err != nil {
 		return Value{}, err
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return Value{}, err
@@ -137,7 +137,7 @@ func (d *Decoder) responseParams() (Value, error) {
 	if err := d.skipMisc(); err != nil {
 		return Value{}, err
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return Value{}, err
@@ -158,7 +158,7 @@ func (d *Decoder) responseParams() (Value, error) {
 	if d.lit("</params>") {
 		return v, nil
 	}
-	at = d.pos
+	at = d.offset(d.pos)
 	kind, name, err = d.tag()
 	if err != nil {
 		return Value{}, err
@@ -189,7 +189,7 @@ func (d *Decoder) param() (Value, error) {
 
 // fault parses the inside of <fault> through its end tag.
 func (d *Decoder) fault() (*Fault, error) {
-	at := d.pos
+	at := d.offset(d.pos)
 	empty, err := d.open("<value>")
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (d *Decoder) DecodeCall() (method string, params []Value, err error) {
 		return "", nil, err
 	}
 	if !d.lit("</methodCall>") {
-		at := d.pos
+		at := d.offset(d.pos)
 		kind, name, err := d.tag()
 		if err != nil {
 			return "", nil, err
@@ -270,7 +270,7 @@ func (d *Decoder) callParams() ([]Value, error) {
 		if err := d.skipMisc(); err != nil {
 			return nil, err
 		}
-		at := d.pos
+		at := d.offset(d.pos)
 		kind, name, err := d.tag()
 		if err != nil {
 			return nil, err
@@ -307,7 +307,7 @@ func (d *Decoder) prolog(root string) error {
 	if d.lit(root) {
 		return nil
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return err
@@ -334,7 +334,7 @@ func (d *Decoder) open(lit string) (empty bool, err error) {
 	if d.lit(lit) {
 		return false, nil
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return false, err
@@ -361,7 +361,7 @@ func (d *Decoder) closeSlow(lit string) error {
 	if d.lit(lit) {
 		return nil
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return err
@@ -372,7 +372,7 @@ func (d *Decoder) closeSlow(lit string) error {
 	return nil
 }
 
-func (d *Decoder) unexpected(at int, want string, kind tagKind, name []byte) error {
+func (d *Decoder) unexpected(at int64, want string, kind tagKind, name []byte) error {
 	var found string
 	switch kind {
 	case startTag:

@@ -50,7 +50,7 @@ func (d *Decoder) value(depth int) (Value, error) {
 		return v, d.close("</value>")
 	}
 	d.ws = append(d.ws[:0], text...)
-	at := d.pos
+	at := d.offset(d.pos)
 	kind, name, err := d.tag()
 	if err != nil {
 		return Value{}, err
@@ -118,8 +118,8 @@ func (d *Decoder) value(depth int) (Value, error) {
 	return v, d.close("</value>")
 }
 
-func (d *Decoder) tooDeep(at int) error {
-	return fmt.Errorf("%w: at byte %d: more than %d levels", ErrTooDeep, d.offset(at), d.maxDepth)
+func (d *Decoder) tooDeep(at int64) error {
+	return fmt.Errorf("%w: at byte %d: more than %d levels", ErrTooDeep, at, d.maxDepth)
 }
 
 // stringText parses the text of a <string> through its end tag.
@@ -133,7 +133,7 @@ func (d *Decoder) stringText() (Value, error) {
 }
 
 // intTag parses an integer element whose start tag has been consumed.
-func (d *Decoder) intTag(at int, empty bool, end string) (Value, error) {
+func (d *Decoder) intTag(at int64, empty bool, end string) (Value, error) {
 	if empty {
 		return Value{}, d.syntaxError(at, "empty <%s>", end[2:len(end)-1])
 	}
@@ -174,7 +174,7 @@ func (d *Decoder) intText(end string) (Value, error) {
 	if n, ok := d.digits(); ok {
 		return Value{kind: Int, num: n}, d.close(end)
 	}
-	at := d.pos
+	at := d.offset(d.pos)
 	text, err := d.text()
 	if err != nil {
 		return Value{}, err
@@ -188,7 +188,7 @@ func (d *Decoder) intText(end string) (Value, error) {
 
 // scalar parses the text of a boolean, double or dateTime element through
 // its end tag.
-func (d *Decoder) scalar(at int, empty bool, end string, kind Kind) (Value, error) {
+func (d *Decoder) scalar(at int64, empty bool, end string, kind Kind) (Value, error) {
 	var text []byte
 	if !empty {
 		var err error
@@ -224,7 +224,7 @@ func (d *Decoder) scalar(at int, empty bool, end string, kind Kind) (Value, erro
 // base64Text parses the text of a <base64> through its end tag.
 // Whitespace inside is ignored and padding is optional.
 func (d *Decoder) base64Text() (Value, error) {
-	at := d.pos
+	at := d.offset(d.pos)
 	text, err := d.text()
 	if err != nil {
 		return Value{}, err
@@ -314,7 +314,7 @@ func (d *Decoder) array(depth int) (Value, error) {
 			d.stack = append(d.stack, v)
 			continue
 		}
-		at := d.pos
+		at := d.offset(d.pos)
 		kind, name, err := d.tag()
 		if err != nil {
 			return Value{}, err
@@ -349,7 +349,7 @@ func (d *Decoder) structure(depth int) (Value, error) {
 			return Value{}, err
 		}
 		if !d.lit("<member>") {
-			at := d.pos
+			at := d.offset(d.pos)
 			kind, name, err := d.tag()
 			if err != nil {
 				return Value{}, err

@@ -171,8 +171,8 @@ func (s *scanner) lit(t string) bool {
 // offset returns the input offset of buf[i].
 func (s *scanner) offset(i int) int64 { return s.base + int64(i) }
 
-func (s *scanner) syntaxError(at int, format string, args ...any) error {
-	return fmt.Errorf("%w: at byte %d: %s", ErrSyntax, s.offset(at), fmt.Sprintf(format, args...))
+func (s *scanner) syntaxError(at int64, format string, args ...any) error {
+	return fmt.Errorf("%w: at byte %d: %s", ErrSyntax, at, fmt.Sprintf(format, args...))
 }
 
 // endError is the error for input that stopped where more was required: a
@@ -241,7 +241,7 @@ func (s *scanner) skipMiscSlow() (atEnd bool, err error) {
 		case isSpace(c):
 			s.pos++
 		case c != '<':
-			return false, s.syntaxError(s.pos, "unexpected text %s", s.peekText())
+			return false, s.syntaxError(s.offset(s.pos), "unexpected text %s", s.peekText())
 		case !s.need(2):
 			return false, s.endError()
 		case s.buf[s.pos+1] == '?':
@@ -269,7 +269,7 @@ func (s *scanner) epilog() error {
 		return err
 	}
 	if !atEnd {
-		return s.syntaxError(s.pos, "data after the root element")
+		return s.syntaxError(s.offset(s.pos), "data after the root element")
 	}
 	if s.rerr != io.EOF {
 		return s.endError()
@@ -287,11 +287,11 @@ func (s *scanner) badMarkup() error {
 	}
 	switch {
 	case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
-		return s.syntaxError(s.pos, "DOCTYPE is not allowed")
+		return s.syntaxError(s.offset(s.pos), "DOCTYPE is not allowed")
 	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-		return s.syntaxError(s.pos, "unexpected CDATA section")
+		return s.syntaxError(s.offset(s.pos), "unexpected CDATA section")
 	}
-	return s.syntaxError(s.pos, "unexpected markup %s", s.peekText())
+	return s.syntaxError(s.offset(s.pos), "unexpected markup %s", s.peekText())
 }
 
 // skipPI skips the processing instruction (or XML declaration) at pos.
@@ -338,7 +338,7 @@ func (s *scanner) peekText() string {
 // a slice of the window: it is valid until the next scanner call.
 // Attributes are skipped.
 func (s *scanner) tag() (tagKind, []byte, error) {
-	start := s.pos
+	start := s.offset(s.pos)
 	// Find the closing '>', skipping over quoted attribute values.
 	i := 1
 	var quote byte
@@ -347,7 +347,6 @@ func (s *scanner) tag() (tagKind, []byte, error) {
 			if !s.fill() {
 				return 0, nil, s.endError()
 			}
-			start = s.pos
 			continue
 		}
 		c := s.buf[s.pos+i]
@@ -360,7 +359,7 @@ func (s *scanner) tag() (tagKind, []byte, error) {
 		} else if c == '"' || c == '\'' {
 			quote = c
 		} else if c == '<' {
-			return 0, nil, s.syntaxError(s.pos+i, "'<' inside a tag")
+			return 0, nil, s.syntaxError(s.offset(s.pos+i), "'<' inside a tag")
 		}
 		i++
 	}
@@ -535,7 +534,7 @@ func (s *scanner) appendNormalized(b []byte) {
 
 // entity decodes the entity or character reference at pos into scratch.
 func (s *scanner) entity() error {
-	start := s.pos
+	start := s.offset(s.pos)
 	s.need(32)
 	rest := s.buf[s.pos+1 : min(s.end, s.pos+32)]
 	semi := bytes.IndexByte(rest, ';')
