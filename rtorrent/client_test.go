@@ -80,7 +80,13 @@ func TestUnknownCommandIsAFault(t *testing.T) {
 		t.Errorf("error %q does not name the method", err)
 	}
 
-	// An unknown command inside a multicall field is rTorrent's -503.
+	// An unknown command inside a multicall field is rTorrent's -503, once
+	// there is a row to evaluate it on (an empty view answers []).
+	tr := rtorrenttest.MakeTorrentBytes(t, "fault.bin", 1000)
+	if _, err := c.Call(ctxT(t), "load.raw", str(""), xmlrpc.NewBase64(tr.Bytes)); err != nil {
+		t.Fatal(err)
+	}
+	waitRow(t, c, tr.Hash, func([]xmlrpc.Value) bool { return true })
 	_, err = c.DMulticall(ctxT(t), "main", "d.hash=", "d.nope=")
 	if !errors.As(err, &fault) || fault.Code != xmlrpc.FaultParse {
 		t.Errorf("multicall with unknown field: err = %v, want fault -503", err)
@@ -161,14 +167,17 @@ func TestTorrentLifecycle(t *testing.T) {
 	rt := rtorrenttest.Start(t, nil)
 	c := newClient(t, rt)
 	ctx := ctxT(t)
-	tr := rtorrenttest.MakeTorrentBytes(t, "lifecycle.bin", 100_000)
+	// A multi-file torrent with a tracker, whose data is not where rTorrent looks.
+	const announce = "http://127.0.0.1:1/announce"
+	tr := rtorrenttest.MakeTorrent(t, t.TempDir(), "lifecycle", 100_000,
+		&rtorrenttest.TorrentOptions{Announce: announce, Files: 3})
 
 	// load.raw with the .torrent as base64 and an extra command, as Flood does.
 	if _, err := c.Call(ctx, "load.raw", str(""), xmlrpc.NewBase64(tr.Bytes), str("d.custom1.set=tagged")); err != nil {
 		t.Fatal(err)
 	}
 	r := waitRow(t, c, tr.Hash, func([]xmlrpc.Value) bool { return true }, "d.name=", "d.state=", "d.size_bytes=", "d.custom1=")
-	if r[0].String() != "lifecycle.bin" || r[1].Int() != 0 || r[2].Int() != 100_000 || r[3].String() != "tagged" {
+	if r[0].String() != "lifecycle" || r[1].Int() != 0 || r[2].Int() != 100_000 || r[3].String() != "tagged" {
 		t.Errorf("loaded row = %v", r)
 	}
 
@@ -202,15 +211,22 @@ func TestTorrentLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 1 || files[0][0].String() != "lifecycle.bin" || files[0][1].Int() != 100_000 {
-		t.Errorf("files = %v", files)
+	var total int64
+	for i, f := range files {
+		if i >= len(tr.Files) || f[0].String() != tr.Files[i] {
+			t.Errorf("file %d = %v, want path %q", i, f, tr.Files)
+		}
+		total += f[1].Int()
+	}
+	if len(files) != 3 || total != tr.Size {
+		t.Errorf("files = %v, want 3 adding up to %d bytes", files, tr.Size)
 	}
 	trackers, err := c.TMulticall(ctx, tr.Hash, "t.url=", "t.is_enabled=")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trackers) != len(tr.Trackers) {
-		t.Errorf("trackers = %v, want %d", trackers, len(tr.Trackers))
+	if len(trackers) != 1 || trackers[0][0].String() != announce || trackers[0][1].Int() != 1 {
+		t.Errorf("trackers = %v, want one enabled %s", trackers, announce)
 	}
 	peers, err := c.PMulticall(ctx, tr.Hash, "p.address=", "p.down_rate=")
 	if err != nil || len(peers) != 0 {
