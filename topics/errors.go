@@ -19,7 +19,8 @@ var ErrInvalidTopic = errors.New("topics: invalid topic name")
 var ErrAlreadySubscribed = errors.New("topics: already subscribed")
 
 // ErrNotSubscribed is wrapped by Unsubscribe when the subscriber does not
-// have that topic (any more: a topic that Ended is gone too).
+// have that topic (any more: once Next has returned a topic's Ended, the
+// topic is gone too).
 var ErrNotSubscribed = errors.New("topics: not subscribed")
 
 // ErrClosed matches, with errors.Is, every *CloseError: what a closed

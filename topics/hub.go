@@ -135,7 +135,6 @@ func (h *Hub) NewSubscriber() *Subscriber {
 	s := &Subscriber{
 		hub:  h,
 		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
 		subs: make(map[string]*subscription),
 	}
 	h.mu.Lock()

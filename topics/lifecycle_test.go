@@ -115,6 +115,27 @@ func TestProducerEnds(t *testing.T) {
 	}
 }
 
+// TestEndedUnread checks that a topic whose Ended has not been read yet
+// is still there for Subscribe and Unsubscribe, and that Unsubscribe drops
+// the Ended.
+func TestEndedUnread(t *testing.T) {
+	e := newEnv(t, nil)
+	s := e.sub(t, "t1", "t2")
+	p := e.p(t, "t1")
+	p.fail <- nil
+	p.waitStopped(t)
+	if err := s.Subscribe("t1", nil); !errors.Is(err, topics.ErrAlreadySubscribed) {
+		t.Fatalf("Subscribe before reading Ended = %v, want ErrAlreadySubscribed", err)
+	}
+	if err := s.Unsubscribe("t1"); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, s); m.Topic != "t2" || m.Kind != topics.Snapshot {
+		t.Fatalf("got %v of %s, want only t2's snapshot", m.Kind, m.Topic)
+	}
+	none(t, s)
+}
+
 // TestProducerFailsAtOnce checks that a producer that always fails at
 // once is reported by Ended, whichever way the race with Subscribe goes.
 func TestProducerFailsAtOnce(t *testing.T) {

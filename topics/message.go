@@ -20,8 +20,9 @@ const (
 	// succeeded; there is nothing to replay. No Data; Recovered is true.
 	Resumed
 	// Ended: the topic's producer stopped on its own, or failed to make a
-	// snapshot; Err says why. The subscription is gone and nothing more
-	// comes for the topic; Subscribe again to restart it.
+	// snapshot; Err says why. Nothing more comes for the topic and, once
+	// Next has returned this, the subscription is gone: Subscribe again to
+	// restart the topic.
 	Ended
 )
 
@@ -99,7 +100,11 @@ func (s *Subscriber) Next(ctx context.Context) (Message, error) {
 					Data:      it.e.data,
 					Err:       it.e.err,
 				}
-				if it.kind != Ended {
+				if it.kind == Ended {
+					if s.subs[m.Topic] == it.sub {
+						delete(s.subs, m.Topic)
+					}
+				} else {
 					it.sub.pos, it.sub.hasPos = m.Position(), true
 				}
 				s.mu.Unlock()
@@ -113,11 +118,14 @@ func (s *Subscriber) Next(ctx context.Context) (Message, error) {
 			continue
 		}
 		s.mu.Unlock()
-		select {
-		case <-s.wake:
-		case <-s.done:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
+		if done := ctx.Done(); done == nil {
+			<-s.wake // cheaper than a select, for a context that never ends
+		} else {
+			select {
+			case <-s.wake:
+			case <-done:
+				return Message{}, ctx.Err()
+			}
 		}
 	}
 }

@@ -13,8 +13,7 @@ import (
 // connection's writer) and must not be called concurrently with itself.
 type Subscriber struct {
 	hub  *Hub
-	wake chan struct{} // a token when the queue turns non-empty
-	done chan struct{} // closed on close
+	wake chan struct{} // a token when the queue turns non-empty, or on close
 
 	mu    sync.Mutex
 	err   *CloseError // nil while open
@@ -114,11 +113,13 @@ func checkName(name string) error {
 	return nil
 }
 
-// Unsubscribe removes topic from the subscriber and drops its queued
-// messages: once Unsubscribe returns, Next returns nothing more for it. The
-// topic's producer lingers (Options.Linger) if this was its last
-// subscriber. It returns an error wrapping ErrNotSubscribed if the
-// subscriber does not have the topic, or a *CloseError once closed.
+// Unsubscribe removes topic from the subscriber and drops the messages
+// queued for it, an Ended included: once Unsubscribe returns, Next returns
+// nothing more for it (bar one that a concurrent Next was already
+// returning). The topic's producer lingers (Options.Linger) if this was
+// its last subscriber. It returns an error wrapping ErrNotSubscribed if
+// the subscriber does not have the topic (or Next has returned its Ended),
+// or a *CloseError once closed.
 func (s *Subscriber) Unsubscribe(topic string) error {
 	s.mu.Lock()
 	sub, err := s.subs[topic], s.closeErr()
@@ -137,7 +138,7 @@ func (s *Subscriber) Unsubscribe(topic string) error {
 		s.mu.Unlock()
 		return err
 	}
-	if s.subs[topic] != sub { // ended meanwhile, or a concurrent Unsubscribe
+	if s.subs[topic] != sub { // a concurrent Unsubscribe, or its Ended returned
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrNotSubscribed, topic)
 	}
@@ -194,7 +195,7 @@ func (s *Subscriber) shutLocked(r Reason, topic string) []*subscription {
 	pos := make(map[string]Position, len(s.subs))
 	subs := make([]*subscription, 0, len(s.subs))
 	for name, sub := range s.subs {
-		if sub.hasPos {
+		if sub.hasPos && sub.active {
 			pos[name] = sub.pos
 		}
 		sub.active = false
@@ -204,7 +205,7 @@ func (s *Subscriber) shutLocked(r Reason, topic string) []*subscription {
 	s.subs = nil
 	s.q.reset()
 	s.bytes = 0
-	close(s.done)
+	s.signal() // a waiting Next wakes up and finds s.err
 	return subs
 }
 
@@ -263,7 +264,10 @@ func (s *Subscriber) resnapshot(sub *subscription) {
 }
 
 // end queues Ended for sub, whose topic failed, with the topic locked.
-// Changes already queued stay ahead of it.
+// Changes already queued stay ahead of it. The subscription stays in
+// s.subs, inactive, until Next returns the Ended (or Unsubscribe drops
+// it), so that a Subscribe meanwhile cannot be mistaken for the topic that
+// ended.
 func (s *Subscriber) end(sub *subscription, e *entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -271,7 +275,6 @@ func (s *Subscriber) end(sub *subscription, e *entry) {
 		return
 	}
 	sub.active = false
-	delete(s.subs, sub.name)
 	s.push(item{sub: sub, kind: Ended, e: e})
 }
 

@@ -179,7 +179,9 @@ func (t *Topic) attach(s *Subscriber, from *Position) (bool, error) {
 		// Run returned in the moment between activation and now: this
 		// subscriber learns it as the others did, from an Ended message,
 		// rather than looping on a producer that fails at once.
-		s.push(item{sub: &subscription{topic: t, name: t.name}, kind: Ended, e: t.fail})
+		sub := &subscription{topic: t, name: t.name}
+		s.subs[t.name] = sub
+		s.push(item{sub: sub, kind: Ended, e: t.fail})
 		return true, nil
 	}
 	sub := &subscription{topic: t, name: t.name, active: true}
