@@ -72,11 +72,12 @@ type CloseError struct {
 
 	// Positions holds, per topic the subscriber had at the time it was
 	// closed, the position its client's state is at: that of the last
-	// message Next returned for the topic, or the position it resumed from
-	// when Next has returned nothing for it since. A topic still waiting for
-	// its first snapshot is absent. Resuming from these positions replays
-	// exactly what the client missed, if the topic's history still holds
-	// it. Never nil.
+	// message Next returned for the topic, or the position given to
+	// Subscribe when Next has returned nothing for the topic since. A topic
+	// subscribed without a position whose snapshot Next has not returned
+	// yet is absent, as is one that ended. Resuming from these positions
+	// replays exactly what the client missed, if the topic's history still
+	// holds it. Never nil.
 	Positions map[string]Position
 }
 
