@@ -7,7 +7,7 @@
 //
 // A request is a netstring of NUL-separated header pairs, then the body:
 //
-//	70:CONTENT_LENGTH\x0012\x00SCGI\x001\x00CONTENT_TYPE\x00text/xml\x00REQUEST_URI\x00/RPC2\x00,<body...>
+//	65:CONTENT_LENGTH\x0013\x00SCGI\x001\x00CONTENT_TYPE\x00text/xml\x00REQUEST_URI\x00/RPC2\x00,<methodCall/>
 //
 // CONTENT_LENGTH comes first, as rTorrent compares those bytes literally.
 // AppendRequest writes requests and ReadRequest parses them within Limits.
