@@ -291,6 +291,73 @@ func TestKillThenStart(t *testing.T) {
 	}
 }
 
+func TestNoSession(t *testing.T) {
+	t.Parallel()
+	rt := rtorrenttest.Start(t, &rtorrenttest.Options{NoSession: true})
+	if got := call(t, rt, "session.path"); got != "" || rt.SessionDir != "" {
+		t.Errorf("session.path = %q, SessionDir = %q; want both empty", got, rt.SessionDir)
+	}
+	tr := rtorrenttest.MakeTorrent(t, rt.DownloadDir, "fleeting", 1000, nil)
+	call(t, rt, "load.raw_start", "", tr.Bytes)
+	waitComplete(t, rt, tr.Hash)
+	rt.Restart(t)
+	if got := call(t, rt, "view.size", "", "main"); got != int64(0) {
+		t.Errorf("%v downloads after Restart without a session, want 0", got)
+	}
+
+	f := expectExit(t, func(tb testing.TB) {
+		rtorrenttest.Start(tb, &rtorrenttest.Options{NoSession: true, SessionDir: t.TempDir()})
+	})
+	if !strings.Contains(f.fatal, "conflict") {
+		t.Errorf("NoSession with SessionDir: fatal %q, want a conflict", f.fatal)
+	}
+}
+
+// TestRestartMovesOffTakenPort covers the retry when the peer port was
+// taken while rTorrent was down: rTorrent exits with "Could not open/bind
+// port", and the harness tries another one.
+func TestRestartMovesOffTakenPort(t *testing.T) {
+	t.Parallel()
+	rt := rtorrenttest.Start(t, nil)
+	old := rt.Port
+	rt.Stop()
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(old))
+	if err != nil {
+		t.Skipf("cannot take port %d for the test: %v", old, err)
+	}
+	defer l.Close()
+
+	rt.Restart(t)
+
+	if rt.Port == old {
+		t.Fatalf("Port still %d, which the test holds", old)
+	}
+	if got := call(t, rt, "network.listen.port"); got != int64(rt.Port) {
+		t.Errorf("network.listen.port = %v, Port = %d", got, rt.Port)
+	}
+	if !strings.Contains(rt.Log(), "Could not open/bind port") {
+		t.Errorf("Log() lacks rTorrent's bind failure:\n%s", rt.Log())
+	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	t.Parallel()
+	// rTorrent reads the rc line, then sleeps before it can answer.
+	start := time.Now()
+	f := expectExit(t, func(tb testing.TB) {
+		rtorrenttest.Start(tb, &rtorrenttest.Options{
+			StartTimeout: 300 * time.Millisecond,
+			ExtraRC:      []string{"execute.nothrow = sleep, 2"},
+		})
+	})
+	if !strings.Contains(f.fatal, "not ready after 300ms") {
+		t.Errorf("fatal %q, want a readiness timeout", f.fatal)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("Start gave up after %v; the timeout was 300ms", d)
+	}
+}
+
 func TestStopIsIdempotent(t *testing.T) {
 	t.Parallel()
 	rt := rtorrenttest.Start(t, nil)

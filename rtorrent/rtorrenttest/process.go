@@ -26,11 +26,11 @@ func (p *process) wait() {
 // own pid. A dial alone is not enough: rTorrent opens the socket while
 // reading the rc file, before binding its peer port and loading its
 // session, and can still exit after accepting a connection.
-func (p *process) awaitReady(socket string) error {
+func (p *process) awaitReady(socket string, timeout time.Duration) error {
 	pid := p.cmd.Process.Pid
 	want := fmt.Sprintf("<i8>%d</i8>", pid)
 	body := []byte(`<?xml version="1.0"?><methodCall><methodName>system.pid</methodName><params></params></methodCall>`)
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		reply, err := rawCall(ctx, socket, body)
@@ -47,7 +47,7 @@ func (p *process) awaitReady(socket string) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("rtorrent (pid %d) not ready after %v: %w", pid, readyTimeout, err)
+			return fmt.Errorf("rtorrent (pid %d) not ready after %v: %w", pid, timeout, err)
 		}
 	}
 }
