@@ -10,23 +10,31 @@ import (
 type DecodeOptions struct {
 	// MaxDepth is how deeply arrays and structs may nest: a top-level
 	// array counts 1, an array inside it 2. Deeper documents fail with an
-	// error wrapping ErrTooDeep. Zero means 32; values above 10000 mean
-	// 10000, to bound the decoder's recursion.
+	// error wrapping ErrTooDeep. Zero or less means 32; values above
+	// 10000 mean 10000, to bound the decoder's recursion.
 	MaxDepth int
 }
 
 const (
 	defaultMaxDepth = 32
 	limitMaxDepth   = 10000
+
+	// maxKeptStack is the largest value stack Reset keeps: enough for
+	// a multicall over 60,000 downloads.
+	maxKeptStack = 1 << 16
 )
 
 // A Decoder reads XML-RPC documents from an io.Reader: one document per
-// NewDecoder or Reset. It reads the input in chunks through its own buffer
-// and keeps its buffers across Reset, so a Decoder reused for every
-// response allocates little beyond the decoded strings and lists.
+// NewDecoder or Reset, read to the end of the input, which must hold
+// nothing after the root element but whitespace, comments and processing
+// instructions. It pulls the input in chunks through its own 64 KiB window
+// (grown only for a longer token) and keeps its buffers across Reset, so a
+// Decoder reused for every response allocates little beyond the decoded
+// strings and lists. A short string it has decoded recently is shared
+// rather than allocated again.
 //
-// A Decoder is not safe for concurrent use. The Values it returns share
-// nothing with it and stay valid after Reset.
+// A Decoder is not safe for concurrent use. The Values it returns share no
+// memory the Decoder writes again: they stay valid after Reset.
 type Decoder struct {
 	scanner
 	maxDepth int
@@ -55,8 +63,13 @@ func NewDecoder(r io.Reader, opts *DecodeOptions) *Decoder {
 // buffers.
 func (d *Decoder) Reset(r io.Reader) {
 	d.scanner.reset(r)
-	if cap(d.stack) > maxKeptBuf/64 {
+	// Keep the buffers a big poll needs, not those an unusual document
+	// grew: a pooled Decoder would pin them.
+	if cap(d.stack) > maxKeptStack {
 		d.stack = nil
+	}
+	if cap(d.b64) > maxKeptBuf || cap(d.bin) > maxKeptBuf || cap(d.ws) > maxKeptBuf {
+		d.b64, d.bin, d.ws = nil, nil, nil
 	}
 }
 

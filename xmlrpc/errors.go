@@ -15,6 +15,7 @@ type Fault struct {
 	Message string
 }
 
+// Error returns "xmlrpc fault <code>: <message>".
 func (f *Fault) Error() string {
 	return "xmlrpc fault " + strconv.FormatInt(f.Code, 10) + ": " + f.Message
 }

@@ -26,6 +26,8 @@ const (
 
 var kindNames = [...]string{"nil", "int", "boolean", "string", "double", "base64", "dateTime.iso8601", "array", "struct"}
 
+// String returns the XML-RPC type name of the kind, as in "int" or
+// "dateTime.iso8601".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
