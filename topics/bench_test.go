@@ -124,7 +124,7 @@ func benchPublish(b *testing.B, n int, goroutines bool) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sub")
-	b.ReportMetric(float64((cpuTime() - cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/sub")
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/sub")
 }
 
 // BenchmarkSubscribeSnapshot measures a new subscriber getting a 1 MiB
