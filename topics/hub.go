@@ -19,7 +19,9 @@ import (
 // returns soon after ctx is done. If Run returns before that, with an error
 // or nil, the topic is torn down and each of its subscribers gets an Ended
 // message carrying the error (ErrStopped for nil); a later Subscribe starts
-// a new producer.
+// a new producer. The hub does not restart producers by itself. A new
+// producer of the same name may start while the previous one's Run, its
+// context cancelled, is still returning.
 //
 // Snapshot encodes the producer's whole state. The hub calls it with the
 // topic locked, so no Update or Reset function runs at the same time, from

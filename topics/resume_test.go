@@ -1,6 +1,7 @@
 package topics_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -129,6 +130,51 @@ func TestResume(t *testing.T) {
 			}
 			none(t, b)
 			_ = keep
+		})
+	}
+}
+
+// TestReset checks that a Reset replaces what a subscriber had not read
+// with a snapshot of the new epoch, even when the reset function fails.
+func TestReset(t *testing.T) {
+	tests := []struct {
+		name    string
+		resetFn func(p *kv) func() error
+		wantErr bool
+	}{
+		{name: "ok", resetFn: func(p *kv) func() error {
+			return func() error { p.n = 0; clear(p.vals); return nil }
+		}},
+		{name: "fn fails", wantErr: true, resetFn: func(p *kv) func() error {
+			return func() error { p.n = 0; clear(p.vals); return errors.New("half done") }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			s := e.sub(t, "t1")
+			p := e.p(t, "t1")
+			first := next(t, s)
+			p.set(t, 3) // unread when the reset comes
+			err := p.T(t).Reset(tt.resetFn(p))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Reset = %v", err)
+			}
+			m := next(t, s)
+			if m.Kind != topics.Snapshot || m.Seq != 0 || m.Recovered || m.Epoch == first.Epoch {
+				t.Fatalf("got %v at %v recovered=%v, want a snapshot at 0 in a new epoch", m.Kind, m.Position(), m.Recovered)
+			}
+			c := &client{}
+			if err := c.apply(m); err != nil {
+				t.Fatal(err)
+			}
+			p.set(t, 2)
+			for range 2 {
+				if err := c.apply(next(t, s)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			none(t, s)
 		})
 	}
 }
