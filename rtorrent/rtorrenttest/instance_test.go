@@ -353,7 +353,8 @@ func TestStartTimeout(t *testing.T) {
 	if !strings.Contains(f.fatal, "not ready after 300ms") {
 		t.Errorf("fatal %q, want a readiness timeout", f.fatal)
 	}
-	if d := time.Since(start); d > 1500*time.Millisecond {
+	// Well under the 10 s default, with room for a busy machine.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Start gave up after %v; the timeout was 300ms", d)
 	}
 }
@@ -461,7 +462,8 @@ func TestRawCallHonoursContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("RawCall against a mute server: %v, want context.DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	// Loose: the machine may be busy; the point is that it does not hang.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("RawCall returned after %v", d)
 	}
 }

@@ -172,9 +172,11 @@ func TestMakeTorrentRejects(t *testing.T) {
 }
 
 // TestMakeTorrentBytesIsCheap guards the promise that thousands of torrents
-// cost next to nothing; the limit is loose for -race and slow machines.
+// cost next to nothing. Wall time depends on the machine and on -race, so
+// it is only logged (BenchmarkMakeTorrentBytes measures it); what is
+// checked is that a tiny torrent takes a few dozen allocations.
+// Not parallel, so that the logged time is this test's alone.
 func TestMakeTorrentBytesIsCheap(t *testing.T) {
-	t.Parallel()
 	const n = 10_000
 	start := time.Now()
 	for k := range n {
@@ -182,8 +184,10 @@ func TestMakeTorrentBytesIsCheap(t *testing.T) {
 	}
 	took := time.Since(start)
 	t.Logf("%d × MakeTorrentBytes(1000 bytes): %v (%v each)", n, took, took/n)
-	if took > 10*time.Second {
-		t.Errorf("%d torrents took %v", n, took)
+
+	allocs := testing.AllocsPerRun(100, func() { rtorrenttest.MakeTorrentBytes(t, "cheap", 1000) })
+	if allocs > 64 {
+		t.Errorf("MakeTorrentBytes of 1000 bytes: %v allocations, want at most 64", allocs)
 	}
 }
 
