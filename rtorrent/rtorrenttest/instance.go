@@ -124,6 +124,11 @@ func Start(t testing.TB, opts *Options) *Instance {
 	if i.DownloadDir == "" {
 		i.DownloadDir = filepath.Join(dir, "download")
 	}
+	for _, p := range []string{i.DownloadDir, i.SessionDir} {
+		if strings.ContainsAny(p, "\"\\\n") {
+			t.Fatalf("rtorrenttest: start: path %q has a quote, backslash or newline, which an rc file cannot hold", p)
+		}
+	}
 	switch {
 	case opts.NoSession && opts.SessionDir != "":
 		t.Fatalf("rtorrenttest: start: Options.NoSession and SessionDir conflict")
@@ -169,11 +174,12 @@ func (i *Instance) Addr() string {
 	return "unix://" + i.Socket
 }
 
-// PID returns rTorrent's process id, or 0 when it is not running.
+// PID returns rTorrent's process id, or 0 when it is not running, whether
+// it was stopped or exited by itself (system.shutdown.*, a crash).
 func (i *Instance) PID() int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.proc == nil {
+	if i.proc == nil || i.proc.exited() {
 		return 0
 	}
 	return i.proc.cmd.Process.Pid
@@ -192,9 +198,9 @@ func (i *Instance) Log() string {
 // Stop shuts rTorrent down with SIGTERM, its quick shutdown (the session is
 // saved; no "stopped" announce is sent to trackers), and waits for it to
 // exit, killing its process group if it takes longer than 5 s. Stop is
-// idempotent and does nothing if rTorrent is not running. A test that wants
-// rTorrent's normal shutdown can send system.shutdown.normal with RawCall
-// and then call Stop, which waits for the exit.
+// idempotent. A test that wants rTorrent's normal shutdown sends
+// system.shutdown.normal with RawCall and waits for PID to return 0 before
+// it calls Stop or Restart.
 func (i *Instance) Stop() {
 	i.mu.Lock()
 	defer i.mu.Unlock()

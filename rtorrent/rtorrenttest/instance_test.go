@@ -74,6 +74,16 @@ func TestStartOptions(t *testing.T) {
 	}
 }
 
+func TestStartRejectsUnquotablePath(t *testing.T) {
+	t.Parallel()
+	f := expectExit(t, func(tb testing.TB) {
+		rtorrenttest.Start(tb, &rtorrenttest.Options{DownloadDir: filepath.Join(t.TempDir(), `say "hi"`)})
+	})
+	if !strings.Contains(f.fatal, "quote") {
+		t.Errorf("fatal %q, want a complaint about the quote", f.fatal)
+	}
+}
+
 func TestStartFailsWithRTorrentsMessage(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -356,6 +366,27 @@ func TestStartTimeout(t *testing.T) {
 	// Well under the 10 s default, with room for a busy machine.
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Start gave up after %v; the timeout was 300ms", d)
+	}
+}
+
+// TestNormalShutdownByRPC is the recipe Stop's documentation gives for
+// rTorrent's normal shutdown.
+func TestNormalShutdownByRPC(t *testing.T) {
+	t.Parallel()
+	rt := rtorrenttest.Start(t, nil)
+	tr := rtorrenttest.MakeTorrent(t, rt.DownloadDir, "normal", 1000, nil)
+	call(t, rt, "load.raw_start", "", tr.Bytes)
+	waitComplete(t, rt, tr.Hash)
+	call(t, rt, "d.custom1.set", tr.Hash, "kept")
+
+	start := time.Now()
+	call(t, rt, "system.shutdown.normal")
+	waitFor(t, "rTorrent to exit", func() bool { return rt.PID() == 0 })
+	t.Logf("normal shutdown took %v", time.Since(start))
+
+	rt.Restart(t)
+	if got := call(t, rt, "d.custom1", tr.Hash); got != "kept" {
+		t.Errorf("after a normal shutdown: d.custom1 = %q, want %q", got, "kept")
 	}
 }
 

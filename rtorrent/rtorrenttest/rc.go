@@ -35,8 +35,7 @@ func writeRC(path string, lines []string) error {
 }
 
 // quote makes a path one rc argument even if it holds spaces or commas.
-// shortTempDir and Options paths with quotes or backslashes are rare enough
-// that escaping them is not worth it; rTorrent would reject the line.
+// Start rejects paths that would need escaping.
 func quote(s string) string {
 	return `"` + s + `"`
 }
