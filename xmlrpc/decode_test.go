@@ -658,3 +658,33 @@ func TestDecodeAllocs(t *testing.T) {
 	}
 	t.Logf("%.0f allocations for %.0f distinct strings and %d empty ones", allocs, strs, rows*fields)
 }
+
+// TestDecodeMulticallBody decodes the benchmark's reply, megabytes long,
+// through readers that split it everywhere: rTorrent's layout at every
+// position relative to the window's edges.
+func TestDecodeMulticallBody(t *testing.T) {
+	body, strs := multicallBody(2000)
+	var want xmlrpc.Value
+	for i, r := range readers(body) {
+		v, err := xmlrpc.DecodeResponse(r.r)
+		if err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if i == 0 {
+			want = v
+			n := 0
+			for _, row := range v.Values() {
+				for _, field := range row.Values() {
+					if field.Kind() == xmlrpc.String {
+						n++
+					}
+				}
+			}
+			if v.Len() != 2000 || v.Index(0).Len() != benchFields || n != strs {
+				t.Fatalf("%d rows of %d fields, %d strings", v.Len(), v.Index(0).Len(), n)
+			}
+		} else if !v.Equal(want) {
+			t.Fatalf("%s: differs", r.name)
+		}
+	}
+}
