@@ -13,7 +13,9 @@ import (
 // OK\r\n...\r\n\r\n") included. It frames the request itself so that tests
 // need nothing from the project's scgi or xmlrpc packages. An XML-RPC fault
 // is a successful reply, not an error. RawCall is safe for concurrent use;
-// ctx bounds the whole exchange.
+// ctx bounds the whole exchange. It uses only Socket, so
+// (&Instance{Socket: path}).RawCall also talks to a socket a test serves
+// itself.
 func (i *Instance) RawCall(ctx context.Context, xmlBody []byte) ([]byte, error) {
 	return rawCall(ctx, i.Socket, xmlBody)
 }

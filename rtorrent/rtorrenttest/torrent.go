@@ -17,15 +17,16 @@ import (
 )
 
 // DefaultPieceLength is the piece length MakeTorrent and MakeTorrentBytes
-// use when none is given: 16 KiB, the smallest rTorrent accepts happily and
-// small enough that tiny test files still have several pieces.
+// use when none is given: 16 KiB, small enough that test files of a few
+// hundred kilobytes still have several pieces.
 const DefaultPieceLength = 16 << 10
 
 // PlaceholderAnnounce is the announce URL torrents get by default. rTorrent
 // 0.9.8 refuses a torrent with no announce URL when DHT is off, so every
 // torrent needs one; this one it takes as the DHT pseudo-tracker, lists no
-// tracker for (t.multicall is empty), sets no d.message, and never
-// contacts anything. Use a real URL when a test needs tracker rows.
+// tracker for (t.multicall is empty), sets no d.message, and, with DHT
+// off, never contacts anything. Use a real URL when a test needs tracker
+// rows.
 const PlaceholderAnnounce = "dht://"
 
 // TorrentOptions tunes MakeTorrent. A nil *TorrentOptions means all defaults.
