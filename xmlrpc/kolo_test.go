@@ -36,7 +36,8 @@ import (
 //   - <dateTime.iso8601> becomes a time.Time, and any text outside its
 //     four layouts is an error; we keep the text as the server wrote it.
 //   - Integers are written as <int> (signed) or <i4> (unsigned), never
-//     <i8>, even past 32 bits, which 32-bit XML-RPC servers reject.
+//     <i8>, even past 32 bits, where the specification's <int> is a
+//     32-bit integer.
 //   - Method and member names are written without escaping, so a name
 //     with '&' or '<' makes a malformed document.
 //   - There is no way to decode a methodCall: Response.Unmarshal decodes
@@ -46,7 +47,8 @@ import (
 //   - The structure is hardly checked: the first <value> is decoded and
 //     the rest skipped, so trailing garbage, extra params, a <params>-less
 //     document and elements after a scalar are all accepted.
-//   - An empty <i4></i4> (or any type) decodes to nil instead of failing.
+//   - An empty <i4></i4> (or any type) decodes to nil instead of failing,
+//     while an empty member name, <name></name>, is an error.
 //   - Booleans go through strconv.ParseBool, so "true" and "T" pass, while
 //     integers and booleans with surrounding whitespace fail.
 //   - Doubles go through strconv.ParseFloat, so "NaN", "Inf" and hex
@@ -344,6 +346,8 @@ func TestKoloDifferences(t *testing.T) {
 		{"dateTime other layout fails", resp(`<dateTime.iso8601>2024-01-02 03:04</dateTime.iso8601>`), nil, false, xmlrpc.NewDateTime("2024-01-02 03:04"), true},
 		{"text after comment dropped", resp(`<string>a<!--c-->b</string>`), "a", true, str("ab"), true},
 		{"text after CDATA dropped", resp(`<string>a<![CDATA[b]]></string>`), "a", true, str("ab"), true},
+		{"text after processing instruction dropped", resp(`<string>a<?p x?>b</string>`), "a", true, str("ab"), true},
+		{"empty member name fails", resp(`<struct><member><name></name><value><i4>1</i4></value></member></struct>`), nil, false, xmlrpc.NewStruct(xmlrpc.Member{Name: "", Value: i64(1)}), true},
 		{"trailing garbage accepted", resp(`<i4>1</i4>`) + "<x>", int64(1), true, xmlrpc.Value{}, false},
 		{"no params accepted", `<foo><value><i4>1</i4></value></foo>`, int64(1), true, xmlrpc.Value{}, false},
 		{"extra params accepted", `<methodResponse><params><param><value><i4>1</i4></value></param><param><value><i4>2</i4></value></param></params></methodResponse>`, int64(1), true, xmlrpc.Value{}, false},
@@ -353,6 +357,8 @@ func TestKoloDifferences(t *testing.T) {
 		{"int with whitespace fails", resp(`<i4> 1 </i4>`), nil, false, i64(1), true},
 		{"boolean with whitespace fails", resp(`<boolean> 1 </boolean>`), nil, false, xmlrpc.NewBool(true), true},
 		{"double NaN accepted", resp(`<double>NaN</double>`), math.NaN(), true, xmlrpc.Value{}, false},
+		{"double Inf accepted", resp(`<double>Inf</double>`), math.Inf(1), true, xmlrpc.Value{}, false},
+		{"double hex accepted", resp(`<double>0x1p3</double>`), 8.0, true, xmlrpc.Value{}, false},
 		{"control character reference fails", resp(`<string>a&#x1;b</string>`), nil, false, str("a\x01b"), true},
 		{"invalid UTF-8 fails", resp("<string>\xff</string>"), nil, false, str("\xff"), true},
 		{"methodCall read as its first value", `<methodCall><methodName>d.name</methodName><params><param><value><string>H</string></value></param></params></methodCall>`, "H", true, xmlrpc.Value{}, false},
