@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"time"
 
@@ -130,6 +129,6 @@ func (c *Client) call(ctx context.Context, method string, params []xmlrpc.Value)
 // isConnectError reports whether err means nothing answered at the address,
 // so that what was learned about the rTorrent there may be stale.
 func isConnectError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	var dial *scgi.DialError
+	return errors.As(err, &dial)
 }
