@@ -136,6 +136,10 @@ func (c *Client) String() string { return c.str }
 // retries, since calls are not idempotent. After writing it half-closes the
 // connection where the connection supports it.
 //
+// Do writes the whole request before it reads, as rTorrent reads the whole
+// request before it answers; a server that streams a long answer before
+// reading a long request stalls until ctx ends.
+//
 // ctx bounds the whole exchange, body reads included: its deadline becomes
 // the connection's, and its cancellation interrupts any read or write at
 // once, which then returns ctx.Err(). The caller must close Response.Body,

@@ -21,6 +21,12 @@ import (
 // concurrently; Serve may run on several listeners at once.
 type Server struct {
 	// Handler answers requests. Nil means http.DefaultServeMux.
+	//
+	// As over HTTP/1.x, a handler should read the request body before it
+	// writes more than BufferBytes: SCGI clients (rtxmlrpc, this package's
+	// Client) write the whole request before reading the answer, so a
+	// streamed answer to an unread large body stalls both sides until a
+	// timeout.
 	Handler http.Handler
 
 	// Limits bounds request header blocks and bodies; see Limits.

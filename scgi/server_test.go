@@ -19,12 +19,16 @@ import (
 	"github.com/rtgate/rtgate/scgi"
 )
 
-// echo answers with the request body as text/xml.
+// echo answers with the request body as text/xml. Like rTorrent, it reads
+// the whole request before answering: clients write it all before reading.
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/xml")
-	if _, err := io.Copy(w, r.Body); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.Write(body)
 })
 
 // call sends body with a fresh Client and returns the response and its body.
