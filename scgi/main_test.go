@@ -77,7 +77,6 @@ func expectedGoroutine(stack string) bool {
 		"testing.tRunner(",
 		"testing.runFuzzing(",
 		"testing.(*F).",
-		"runtime.goexit",
 		"os/signal.signal_recv",
 		"created by runtime.gc",
 		"runtime.ensureSigM",

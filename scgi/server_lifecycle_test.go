@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -198,4 +199,54 @@ func TestServe(t *testing.T) {
 	if err := <-errc; !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Serve = %v, want net.ErrClosed", err)
 	}
+}
+
+func TestServerTimeouts(t *testing.T) {
+	t.Run("WriteTimeout stops a handler writing to a client that does not read", func(t *testing.T) {
+		errc := make(chan error, 1)
+		addr := startServer(t, &scgi.Server{WriteTimeout: 200 * time.Millisecond, Handler: http.HandlerFunc(
+			func(w http.ResponseWriter, r *http.Request) {
+				chunk := make([]byte, 64<<10)
+				for {
+					if _, err := w.Write(chunk); err != nil {
+						errc <- err
+						return
+					}
+				}
+			})}, "unix")
+		c, err := dialRaw(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write(request(""))
+		select {
+		case err := <-errc:
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("Write error %v, want a deadline error", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("handler still writing")
+		}
+	})
+
+	t.Run("ReadTimeout covers the body", func(t *testing.T) {
+		h, seen := recorder()
+		addr := startServer(t, &scgi.Server{ReadTimeout: 200 * time.Millisecond, Handler: h}, "unix")
+		c, err := dialRaw(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		raw := request("0123456789")
+		c.Write(raw[:len(raw)-5]) // and the rest never comes
+		select {
+		case got := <-seen:
+			if !strings.HasPrefix(got.Body, "error: ") || !strings.Contains(got.Body, "timeout") {
+				t.Errorf("handler read %q, want a timeout", got.Body)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("handler still reading")
+		}
+	})
 }
