@@ -28,13 +28,11 @@
 //
 // # Server
 //
-// Server.Serve answers each connection with its Handler. The request is
-// built with net/http/cgi.RequestFromMap, defaulting REQUEST_METHOD to POST,
-// SERVER_PROTOCOL to HTTP/1.0 and REQUEST_URI to /RPC2, since Flood and
-// rtxmlrpc send only CONTENT_LENGTH, SCGI and CONTENT_TYPE. The client's
-// REMOTE_ADDR, REMOTE_PORT and HTTPS are not trusted: Request.RemoteAddr is
-// the connection's peer, host:port for TCP and "unix:" plus the server's
-// socket path for a unix socket, and Request.TLS is nil.
+// Server.Serve answers each connection with its Handler, building the
+// request from the SCGI headers with defaults for the few that Flood and
+// rtxmlrpc send (see Server). Request.RemoteAddr comes from the connection,
+// never from the client's REMOTE_ADDR: host:port for TCP, "unix:" and the
+// server's socket path for a unix socket.
 //
 // Responses up to Server.BufferBytes go out with a Content-Length; larger
 // ones, or flushed ones, stream without and end when the connection closes,

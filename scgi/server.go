@@ -16,6 +16,16 @@ import (
 // for FastCGI, so one handler can answer both HTTP and SCGI clients. Each
 // connection carries one request.
 //
+// The handler's request is built from the SCGI headers by
+// net/http/cgi.RequestFromMap, with REQUEST_METHOD=POST,
+// SERVER_PROTOCOL=HTTP/1.0 and REQUEST_URI=/RPC2 when the client sent none.
+// Its RemoteAddr comes from the connection, never from the client's
+// REMOTE_ADDR: host:port for TCP, and for a unix socket "unix:" followed by
+// the server's socket path (e.g. "unix:/run/rtgate/scgi.sock"). The client's
+// HTTPS variable is ignored, so TLS is nil. The context carries
+// http.LocalAddrContextKey and is cancelled when the handler returns or the
+// Server closes; a client going away is not detected before a write fails.
+//
 // A Server must not be copied after first use. Its fields must not change
 // after Serve is first called. Serve, Close and Shutdown may be called
 // concurrently; Serve may run on several listeners at once.
