@@ -36,10 +36,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "rtgate:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h asked for the usage, which was printed.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "rtgate:", err)
 		os.Exit(2)
 	}
 }
