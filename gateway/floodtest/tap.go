@@ -156,10 +156,12 @@ func (tp *tap) close() {
 // returns what it calls along with the raw bytes to pass on.
 func readSCGIRequest(r *bufio.Reader) (Call, []byte, error) {
 	var call Call
-	prefix, err := r.ReadString(':')
+	// ReadSlice bounds the length prefix by the reader's buffer.
+	slice, err := r.ReadSlice(':')
 	if err != nil {
 		return call, nil, fmt.Errorf("scgi: read header length: %w", err)
 	}
+	prefix := string(slice)
 	n, err := strconv.Atoi(prefix[:len(prefix)-1])
 	if err != nil || n < 0 || n > maxSCGIHeaders {
 		return call, nil, fmt.Errorf("scgi: bad header length %q", prefix)
