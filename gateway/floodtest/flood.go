@@ -97,7 +97,7 @@ func Start(t testing.TB, opts Options) *Flood {
 	in, err := findInstall()
 	if errors.Is(err, errNotInstalled) {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("floodtest: %v; CI needs Flood: run npm ci in testdata/flood", err)
+			t.Fatalf("floodtest: %v; CI=true, so this fails instead of skipping", err)
 		}
 		t.Skip(installHint)
 	}
@@ -199,7 +199,7 @@ func (f *Flood) start(bin string, args, extra []string, timeout time.Duration) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(logFile, "--- floodtest: %s %s\n", bin, strings.Join(args, " "))
+	fmt.Fprintf(logFile, "--- floodtest: start %s %s\n", bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = f.dir
 	cmd.Env = floodEnv()
@@ -211,6 +211,7 @@ func (f *Flood) start(bin string, args, extra []string, timeout time.Duration) e
 		return err
 	}
 	baseURL := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	began := time.Now()
 	if err := f.awaitReady(proc, baseURL, timeout); err != nil {
 		proc.stop()
 		if log := f.Log(); len(log) >= logStart && strings.Contains(log[logStart:], "EADDRINUSE") {
@@ -222,6 +223,7 @@ func (f *Flood) start(bin string, args, extra []string, timeout time.Duration) e
 	f.proc = proc
 	f.baseURL = baseURL
 	f.mu.Unlock()
+	f.note("ready and logged in after %v", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
@@ -263,6 +265,17 @@ func (f *Flood) authenticate(ctx context.Context, baseURL string) error {
 		return errors.New("authenticate: success is false")
 	}
 	return nil
+}
+
+// note appends a line from the harness to Flood's log. Flood writes with
+// O_APPEND too, so lines do not overwrite each other.
+func (f *Flood) note(format string, args ...any) {
+	file, err := os.OpenFile(f.logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return
+	}
+	defer file.Close()
+	fmt.Fprintf(file, "--- floodtest: "+format+"\n", args...)
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -316,6 +329,7 @@ func (f *Flood) Close() {
 		f.mu.Unlock()
 		if proc != nil {
 			proc.stop()
+			f.note("stopped (%v)", proc.err)
 		}
 		if f.tap != nil {
 			f.tap.close()
