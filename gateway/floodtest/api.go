@@ -17,8 +17,9 @@ const waitPoll = 50 * time.Millisecond
 // ConnectionTest asks Flood whether it can reach its client
 // (GET /api/client/connection-test). Flood re-runs its connect-time probe
 // for it: system.listMethods as JSON-RPC, then as XML-RPC if that fails
-// (see the package doc). A 500 with isConnected false is reported as
-// false, not as an error.
+// (see the package doc), so a request made while it runs may go out in
+// the wrong protocol: do not overlap it with other requests. A 500 with
+// isConnected false is reported as false, not as an error.
 func (f *Flood) ConnectionTest(ctx context.Context) (bool, error) {
 	var reply struct {
 		IsConnected bool `json:"isConnected"`

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,10 +136,7 @@ func Start(t testing.TB, opts Options) *Flood {
 	if err != nil {
 		t.Fatalf("floodtest: %v", err)
 	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatalf("floodtest: %v", err)
-	}
+	jar, _ := cookiejar.New(nil) // never fails without options
 	tr := &http.Transport{}
 	f := &Flood{
 		dir:     dir,
@@ -178,7 +176,7 @@ func Start(t testing.TB, opts Options) *Flood {
 		if errors.Is(err, errPortTaken) && attempt < portAttempts {
 			continue
 		}
-		t.Fatalf("floodtest: start: %v\nFlood's log:\n%s", err, tail(f.Log(), logTail))
+		t.Fatalf("floodtest: start: %v", err) // the cleanup logs Flood's log
 	}
 	return f
 }
@@ -193,7 +191,7 @@ func (f *Flood) start(bin string, args, extra []string, timeout time.Duration) e
 	if err != nil {
 		return err
 	}
-	args = append(append(args, "--port", strconv.Itoa(port)), extra...)
+	args = slices.Concat(args, []string{"--port", strconv.Itoa(port)}, extra)
 	logStart := len(f.Log())
 	logFile, err := os.OpenFile(f.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
