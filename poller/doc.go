@@ -1,0 +1,2 @@
+// Package poller polls a backend (rTorrent) into topics.
+package poller

@@ -1,0 +1,417 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtgate/rtgate/topics"
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// Caller is the backend the poller polls: an rTorrent (*rtorrent.Client)
+// or anything answering rTorrent's XML-RPC commands. An XML-RPC fault comes
+// back as *xmlrpc.Fault; any other error means the backend could not be
+// reached or did not answer, and makes the poller reconnect.
+type Caller interface {
+	Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error)
+}
+
+// Options tune a Poller. The zero value (or nil) gives the documented
+// defaults.
+type Options struct {
+	// Interval is the time between two ticks. Each tick polls the fast
+	// fields of the started and hash-checking downloads, the size of the
+	// main view, the global transfer figures and every active detail topic,
+	// in one round trip. Zero means 1 s.
+	Interval time.Duration
+
+	// FullSweep is the time between two full sweeps, which read every
+	// field of every download and so catch changes made by other clients
+	// (a stopped download changes only through a call). Zero means 30 s;
+	// negative means never, but at each connection and on Refresh with no
+	// hash.
+	FullSweep time.Duration
+
+	// RefreshMax is the largest number of downloads read one by one (a
+	// refresh, downloads that appeared or left the started view); more are
+	// read by a full sweep instead. rTorrent 0.9.8 looks a hash up by
+	// scanning its list, so one download read on its own costs about 1/40
+	// of a sweep whatever the library's size. Zero means 32.
+	RefreshMax int
+
+	// Timeout bounds each round trip to the backend. Zero means 30 s.
+	Timeout time.Duration
+
+	// BackoffMin and BackoffMax bound the wait between reconnection
+	// attempts: BackoffMin doubled at each failure, capped at BackoffMax,
+	// each wait jittered down by up to a half. Zero means 500 ms and 30 s.
+	BackoffMin, BackoffMax time.Duration
+
+	// Logger receives the poller's warnings (polls that failed) and
+	// connection changes. Nil means none.
+	Logger *slog.Logger
+
+	// Now is the clock of event timestamps, Health times and sweep
+	// scheduling (timers use the real clock). Nil means time.Now.
+	Now func() time.Time
+}
+
+// Poller polls one backend into a state of torrents, transfer figures and
+// health, diffs each poll against it, and publishes the differences to
+// topics. See the package documentation for the polling strategy.
+//
+// Its methods are safe for concurrent use. Run owns the polling loop;
+// Refresh and the readers may be called whether Run runs or not.
+type Poller struct {
+	c    Caller
+	opts Options
+	log  *slog.Logger
+
+	token   chan struct{} // held while polling and committing: one poll at a time
+	wake    chan struct{} // asks the loop for a tick now
+	done    chan struct{} // closed when Run returns
+	running atomic.Bool
+
+	// Guarded by token.
+	conn      *conn
+	lastSweep time.Time
+	lastErr   string // of the last failed poll, so that a repeated failure is logged once
+
+	mu        sync.Mutex // guards st and the registrations; never held while calling out
+	st        state
+	producers map[*stateProducer]*topics.Topic
+	details   map[*detailProducer]*topics.Topic
+}
+
+// New returns a Poller of c. opts may be nil. Nothing is polled until Run.
+func New(c Caller, opts *Options) *Poller {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.FullSweep == 0 {
+		o.FullSweep = 30 * time.Second
+	}
+	if o.RefreshMax <= 0 {
+		o.RefreshMax = 32
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = 500 * time.Millisecond
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 30 * time.Second
+	}
+	o.BackoffMax = max(o.BackoffMax, o.BackoffMin)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Poller{
+		c: c, opts: o, log: log,
+		token:     make(chan struct{}, 1),
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		producers: map[*stateProducer]*topics.Topic{},
+		details:   map[*detailProducer]*topics.Topic{},
+	}
+	p.st.torrents = map[string]*row{}
+	p.st.fast = map[string]struct{}{}
+	p.st.health = Health{State: StateConnecting, Since: o.Now()}
+	return p
+}
+
+func (p *Poller) now() time.Time { return p.opts.Now() }
+
+// Run polls the backend until ctx is done, then returns nil. It connects
+// (asking system.listMethods, system.client_version and system.pid, then
+// sweeping every download), ticks every Interval, sweeps every FullSweep,
+// and reconnects with backoff whenever the backend cannot be reached,
+// publishing each change of health on the "backend" topic. A second call
+// returns ErrRunning. Once Run has returned, the poller's topics end with
+// ErrStopped.
+func (p *Poller) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer close(p.done)
+
+	attempt := 0 // failed connection attempts since the last success
+	var lastErr error
+	var next time.Time // when the next tick is due
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		if p.conn == nil {
+			if attempt > 0 {
+				wait := backoff(attempt, p.opts.BackoffMin, p.opts.BackoffMax)
+				p.setHealth(ctx, StateReconnecting, lastErr, attempt, p.now().Add(wait))
+				if !sleep(ctx, timer, wait) {
+					break
+				}
+			}
+			if err := p.connect(ctx); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				if attempt == 0 {
+					p.log.Warn("poller: cannot connect to the backend", "err", err)
+					p.setHealth(ctx, StateDisconnected, err, 0, time.Time{})
+				}
+				attempt++
+				lastErr = err
+				continue
+			}
+			attempt = 0
+			next = time.Now().Add(p.opts.Interval)
+			continue
+		}
+
+		if !p.waitTick(ctx, timer, next) {
+			break
+		}
+		next = time.Now().Add(p.opts.Interval)
+		err := p.tick(ctx)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+		case errors.Is(err, errRestarted):
+			p.log.Info("poller: backend restarted; resyncing")
+			p.dropConn(ctx)
+		case isTransport(err):
+			p.log.Warn("poller: backend unreachable", "err", err)
+			p.dropConn(ctx)
+			p.setHealth(ctx, StateDisconnected, err, 0, time.Time{})
+			attempt, lastErr = 1, err
+		default:
+			p.logPollError(ctx, err)
+		}
+	}
+	return nil
+}
+
+// waitTick waits until next, an early wake, or the end of ctx.
+func (p *Poller) waitTick(ctx context.Context, timer *time.Timer, next time.Time) bool {
+	timer.Reset(max(time.Until(next), 0))
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	case <-p.wake:
+		return true
+	}
+}
+
+// sleep waits d or until ctx is done, reporting false for the latter.
+func sleep(ctx context.Context, timer *time.Timer, d time.Duration) bool {
+	timer.Reset(d)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// wakeLoop asks the loop to tick now (a detail topic started).
+func (p *Poller) wakeLoop() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// acquire takes the poll token, or fails when ctx ends first.
+func (p *Poller) acquire(ctx context.Context) error {
+	select {
+	case p.token <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Poller) release() { <-p.token }
+
+// dropConn forgets the connection, so that the loop connects again.
+func (p *Poller) dropConn(ctx context.Context) {
+	if p.acquire(ctx) == nil {
+		p.conn = nil
+		p.release()
+	}
+}
+
+// logPollError logs a failed poll unless the previous one failed the
+// same way.
+func (p *Poller) logPollError(ctx context.Context, err error) {
+	if p.acquire(ctx) != nil {
+		return
+	}
+	defer p.release()
+	if msg := err.Error(); msg != p.lastErr {
+		p.lastErr = msg
+		p.log.Warn("poller: poll failed", "err", err)
+	}
+}
+
+// setHealth publishes a new health state, keeping the version and pid of
+// the last connection.
+func (p *Poller) setHealth(ctx context.Context, s State, err error, attempt int, retryAt time.Time) {
+	if p.acquire(ctx) != nil {
+		return
+	}
+	defer p.release()
+	b := p.newBuilder()
+	h := p.Health()
+	h.State, h.Since, h.Attempt, h.RetryAt, h.Error = s, p.now(), attempt, retryAt, ""
+	if err != nil {
+		h.Error = err.Error()
+	}
+	b.health = &h
+	p.commit(b)
+	p.publish()
+}
+
+// Refresh reads the downloads with these hashes (40 hex digits, either
+// case) from the backend now, with every field, and publishes what changed
+// before it returns — so that a client sees the effect of a call that
+// went through rtgate without waiting for a tick. A hash the backend does
+// not know is published as removed. Active detail topics of these downloads
+// are refreshed too. With no hash, an empty one, or more than
+// Options.RefreshMax, Refresh runs a full sweep instead.
+//
+// Refresh waits for a tick in progress to finish. It returns
+// ErrNotConnected while the poller has no connection, and the backend's
+// error if the read fails; the loop deals with a backend gone away.
+func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
+	hs, all, err := normalizeHashes(hashes)
+	if err != nil {
+		return err
+	}
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	c := p.conn
+	if c == nil {
+		return ErrNotConnected
+	}
+	if all || len(hs) > p.opts.RefreshMax {
+		b, err := p.sweep(ctx, c, nil)
+		if err != nil {
+			return err
+		}
+		p.commit(b)
+		p.publish()
+		return nil
+	}
+	b := p.newBuilder()
+	wants := p.detailWants(c, hs)
+	extra := make([]mcall, len(wants))
+	for i, w := range wants {
+		extra[i] = w.call
+	}
+	res, err := p.fetch(ctx, c, b, hs, extra)
+	if err != nil {
+		return err
+	}
+	p.commit(b)
+	p.publish()
+	p.publishDetails(wants, res)
+	return nil
+}
+
+// normalizeHashes uppercases and checks hashes; all is true when one is
+// empty or there are none.
+func normalizeHashes(hashes []string) (hs []string, all bool, err error) {
+	if len(hashes) == 0 {
+		return nil, true, nil
+	}
+	for _, h := range hashes {
+		if h == "" {
+			return nil, true, nil
+		}
+		if !validHash(h) {
+			return nil, false, fmt.Errorf("%w: %q", ErrInvalidHash, h)
+		}
+		hs = append(hs, strings.ToUpper(h))
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs), false, nil
+}
+
+// validHash reports whether h is 40 hex digits, either case.
+func validHash(h string) bool {
+	if len(h) != 40 {
+		return false
+	}
+	for i := range len(h) {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// Torrents returns a copy of every download as last polled, by hash.
+func (p *Poller) Torrents() map[string]Torrent {
+	p.mu.Lock()
+	s, rows := p.st.schema, p.st.torrents
+	out := make(map[string]Torrent, len(rows))
+	for h, r := range rows {
+		out[h] = torrentOf(s, r)
+	}
+	p.mu.Unlock()
+	return out
+}
+
+// Torrent returns the download with this hash (either case) as last
+// polled.
+func (p *Poller) Torrent(hash string) (Torrent, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.st.torrents[strings.ToUpper(hash)]
+	if r == nil {
+		return Torrent{}, false
+	}
+	return torrentOf(p.st.schema, r), true
+}
+
+// Hashes returns the hashes of every download as last polled, sorted.
+func (p *Poller) Hashes() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.st.torrents))
+}
+
+// Transfer returns the global transfer figures as last polled.
+func (p *Poller) Transfer() Transfer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return transferOf(p.st.trSchema, p.st.transfer)
+}
+
+// Health returns the backend's health.
+func (p *Poller) Health() Health {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.health
+}
