@@ -94,7 +94,7 @@ type fixture struct {
 func startPoller(t *testing.T, b *backend, opts *poller.Options) *fixture {
 	t.Helper()
 	p := poller.New(b.c, opts)
-	hub := topics.NewHub(p.Factory(), &topics.Options{Linger: time.Millisecond})
+	hub := topics.NewHub(p.Factory(), &topics.Options{Linger: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -121,6 +121,7 @@ type client struct {
 	// objects holds, for transfer and backend, field → value.
 	objects map[string]map[string]any
 	events  []map[string]any
+	states  []string // of the backend topic, one per message
 }
 
 func newClient(t *testing.T, hub *topics.Hub) *client {
@@ -207,8 +208,11 @@ func (c *client) apply(t *testing.T, m topics.Message) {
 		if m.Kind == topics.Change {
 			c.events = append(c.events, doc)
 		}
-	case m.Topic == "transfer" || m.Topic == "backend":
-		if m.Kind == topics.Snapshot || m.Topic == "backend" {
+	case m.Topic == "backend":
+		c.objects[m.Topic] = doc
+		c.states = append(c.states, doc["state"].(string))
+	case m.Topic == "transfer":
+		if m.Kind == topics.Snapshot {
 			c.objects[m.Topic] = doc
 			return
 		}
@@ -401,4 +405,18 @@ func (c *client) converge(t *testing.T, b *backend, topic string) {
 		}
 		c.tryNext(t, 50*time.Millisecond)
 	}
+}
+
+// reconnect returns a client with c's state on a new subscriber of hub,
+// resubscribed to each of c's topics from the last position c saw, as a
+// gateway client does after a dropped connection.
+func (c *client) reconnect(t *testing.T, hub *topics.Hub) *client {
+	t.Helper()
+	n := newClient(t, hub)
+	n.last, n.tables, n.objects, n.events, n.states = c.last, c.tables, c.objects, c.events, c.states
+	for _, topic := range slices.Sorted(maps.Keys(c.last)) {
+		pos := c.last[topic].Position()
+		n.subscribe(topic, &pos)
+	}
+	return n
 }
