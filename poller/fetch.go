@@ -168,7 +168,6 @@ func (p *Poller) connect(ctx context.Context) error {
 	}
 	p.commit(b)
 	p.conn = c
-	p.lastErr = ""
 	p.log.Info("poller: connected", "version", c.version, "pid", c.pid, "downloads", len(b.next)+len(b.same))
 	p.publish()
 	return nil

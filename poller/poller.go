@@ -83,7 +83,6 @@ type Poller struct {
 	// Guarded by token.
 	conn      *conn
 	lastSweep time.Time
-	lastErr   string // of the last failed poll, so that a repeated failure is logged once
 
 	mu        sync.Mutex // guards st and the registrations; never held while calling out
 	st        state
@@ -154,6 +153,7 @@ func (p *Poller) Run(ctx context.Context) error {
 
 	attempt := 0 // failed connection attempts since the last success
 	var lastErr error
+	lastPoll := "" // the last failed poll's error, so that a repeated failure is logged once
 	var next time.Time // when the next tick is due
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -190,6 +190,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		err := p.tick(ctx)
 		switch {
 		case err == nil:
+			lastPoll = ""
 		case ctx.Err() != nil:
 		case errors.Is(err, errRestarted):
 			p.log.Info("poller: backend restarted; resyncing")
@@ -200,7 +201,10 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.setHealth(ctx, StateDisconnected, err, 0, time.Time{})
 			attempt, lastErr = 1, err
 		default:
-			p.logPollError(ctx, err)
+			if msg := err.Error(); msg != lastPoll {
+				lastPoll = msg
+				p.log.Warn("poller: poll failed", "err", err)
+			}
 		}
 	}
 	return nil
@@ -255,19 +259,6 @@ func (p *Poller) dropConn(ctx context.Context) {
 	if p.acquire(ctx) == nil {
 		p.conn = nil
 		p.release()
-	}
-}
-
-// logPollError logs a failed poll unless the previous one failed the
-// same way.
-func (p *Poller) logPollError(ctx context.Context, err error) {
-	if p.acquire(ctx) != nil {
-		return
-	}
-	defer p.release()
-	if msg := err.Error(); msg != p.lastErr {
-		p.lastErr = msg
-		p.log.Warn("poller: poll failed", "err", err)
 	}
 }
 
