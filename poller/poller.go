@@ -153,7 +153,7 @@ func (p *Poller) Run(ctx context.Context) error {
 
 	attempt := 0 // failed connection attempts since the last success
 	var lastErr error
-	lastPoll := "" // the last failed poll's error, so that a repeated failure is logged once
+	lastPoll := ""     // the last failed poll's error, so that a repeated failure is logged once
 	var next time.Time // when the next tick is due
 	timer := time.NewTimer(0)
 	defer timer.Stop()
