@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// The gateway's protocol error codes, in one table.
+//
+// XML-RPC faults rtgate writes itself (rTorrent's own faults pass through
+// unchanged):
+//
+//	-503  xmlrpc.FaultParse     the request is not a well-formed methodCall
+//	-507  xmlrpc.FaultRefused   the policy refuses a command in the call
+//	-500  xmlrpc.FaultInternal  rTorrent could not be reached or did not answer
+//
+// JSON-RPC error codes:
+//
+//	-32700  CodeParseError      the body is not JSON
+//	-32600  CodeInvalidRequest  not a JSON-RPC 2.0 request object
+//	-32601  CodeMethodNotFound  rTorrent's -506 (no such method)
+//	-32602  CodeInvalidParams   params rTorrent's JSON dialect cannot carry, and
+//	                            rTorrent's -501 and -503 (bad target, type or command)
+//	-32000  CodeServerError     any other rTorrent fault (message kept), or
+//	                            rTorrent unreachable
+//	  -507  xmlrpc.FaultRefused the policy refuses a command, as in XML-RPC
+//
+// HTTP statuses (SCGI carries them in its Status header):
+//
+//	200  every answer in the client's protocol, faults and errors included
+//	400  the body ended before its Content-Length
+//	405  a method other than POST
+//	413  a body over HandlerOptions.MaxBodyBytes
+//	502  rTorrent could not be reached or broke off (body: a fault or error)
+//	504  rTorrent did not answer in time (body: a fault or error)
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeServerError    = -32000
+)
+
+// ErrBadPattern is wrapped by NewPolicy's error for a pattern that cannot
+// match a command name.
+var ErrBadPattern = errors.New("gateway: bad policy pattern")
+
+// Refusal is the error of a call the Policy does not allow. Its text is the
+// message clients see, in a -507 fault (XML-RPC) or error (JSON-RPC):
+//
+//	rtgate: method "execute.throw" refused by policy (inside d.multicall2 field 3)
+type Refusal struct {
+	// Method is the refused command: the call's method, or a command found
+	// inside one of its strings or system.multicall entries.
+	Method string
+	// Reason is empty when Method is simply not allowed; otherwise why an
+	// allowed command was refused here, e.g. that it would run a computed
+	// command.
+	Reason string
+	// Where says where Method was found, e.g. "d.multicall2 field 3" or
+	// "system.multicall entry 2, load.raw_start command 1"; empty for the
+	// call's own method.
+	Where string
+}
+
+func (r *Refusal) Error() string {
+	msg := fmt.Sprintf("rtgate: method %q refused by policy", r.Method)
+	if r.Reason != "" {
+		msg += ": " + r.Reason
+	}
+	if r.Where != "" {
+		msg += " (inside " + r.Where + ")"
+	}
+	return msg
+}
+
+// Fault returns the refusal as the XML-RPC fault clients receive: code -507,
+// the refusal's text as its message.
+func (r *Refusal) Fault() *xmlrpc.Fault {
+	return &xmlrpc.Fault{Code: xmlrpc.FaultRefused, Message: r.Error()}
+}
