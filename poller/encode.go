@@ -102,12 +102,11 @@ func appendValue(dst []byte, c *column, v value, old *value) []byte {
 		dst = appendKey(dst, c.name)
 		return appendString(dst, v.s)
 	case kindTrackers:
-		ts := parseTrackers(v.s)
-		var prev trackerSummary
-		if old != nil {
-			prev = parseTrackers(old.s)
+		if old == nil {
+			return appendTrackers(dst, v.s)
 		}
-		if old == nil || !ts.equalURLs(prev) {
+		ts, prev := parseTrackers(v.s), parseTrackers(old.s)
+		if !ts.equalURLs(prev) {
 			dst = appendKey(dst, "trackerURIs")
 			dst = append(dst, '[')
 			for i, u := range ts.urls {
@@ -118,11 +117,11 @@ func appendValue(dst []byte, c *column, v value, old *value) []byte {
 			}
 			dst = append(dst, ']')
 		}
-		if old == nil || ts.seedsTotal != prev.seedsTotal {
+		if ts.seedsTotal != prev.seedsTotal {
 			dst = appendKey(dst, "seedsTotal")
 			dst = strconv.AppendInt(dst, ts.seedsTotal, 10)
 		}
-		if old == nil || ts.peersTotal != prev.peersTotal {
+		if ts.peersTotal != prev.peersTotal {
 			dst = appendKey(dst, "peersTotal")
 			dst = strconv.AppendInt(dst, ts.peersTotal, 10)
 		}

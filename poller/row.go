@@ -56,13 +56,45 @@ func decodeValue(k kind, v xmlrpc.Value) (value, error) {
 	case kindDecimal:
 		switch v.Kind() {
 		case xmlrpc.String:
-			n, _ := strconv.ParseInt(strings.TrimSpace(v.String()), 10, 64)
-			return value{n: n}, nil
+			return value{n: parseDecimal(v.String())}, nil
 		case xmlrpc.Int:
 			return value{n: v.Int()}, nil
 		}
 	}
 	return value{}, fmt.Errorf("%w: %v where %s was expected", ErrBadReply, v.Kind(), k)
+}
+
+// parseDecimal returns the integer s spells (surrounding spaces and a sign
+// allowed), or 0 if s is not one, without allocating: most downloads have
+// no d.custom=addtime at all, and strconv's error for "" allocates.
+func parseDecimal(s string) int64 {
+	s = strings.TrimSpace(s)
+	if len(s) > 18 { // might overflow the loop below: let strconv check
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	neg := s != "" && s[0] == '-'
+	if neg || s != "" && s[0] == '+' {
+		s = s[1:]
+	}
+	if s == "" {
+		return 0
+	}
+	var n int64
+	for i := range len(s) {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 func (k kind) String() string {

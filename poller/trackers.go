@@ -41,8 +41,7 @@ func parseTrackers(s string) trackerSummary {
 			continue
 		}
 		if first {
-			ts.seedsTotal, _ = strconv.ParseInt(parts[1], 10, 64)
-			ts.peersTotal, _ = strconv.ParseInt(parts[2], 10, 64)
+			ts.seedsTotal, ts.peersTotal = parseDecimal(parts[1]), parseDecimal(parts[2])
 			first = false
 		}
 		if parts[0] != "0" {
@@ -50,6 +49,39 @@ func parseTrackers(s string) trackerSummary {
 		}
 	}
 	return ts
+}
+
+// appendTrackers appends the three JSON fields of the trackers column's
+// text s, as parseTrackers reads it but without allocating (a snapshot
+// writes one per download).
+func appendTrackers(dst []byte, s string) []byte {
+	dst = appendKey(dst, "trackerURIs")
+	dst = append(dst, '[')
+	var seeds, peers string
+	first, n := true, 0
+	for entry := range strings.SplitSeq(s, "|||") {
+		enabled, rest, ok1 := strings.Cut(entry, "|")
+		complete, rest, ok2 := strings.Cut(rest, "|")
+		incomplete, url, ok3 := strings.Cut(rest, "|")
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		if first {
+			seeds, peers, first = complete, incomplete, false
+		}
+		if enabled != "0" {
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, url)
+			n++
+		}
+	}
+	dst = append(dst, ']')
+	dst = appendKey(dst, "seedsTotal")
+	dst = strconv.AppendInt(dst, parseDecimal(seeds), 10)
+	dst = appendKey(dst, "peersTotal")
+	return strconv.AppendInt(dst, parseDecimal(peers), 10)
 }
 
 // trackerCallCmds are the t.multicall fields that give, per tracker, what
