@@ -150,9 +150,10 @@ func (p *Policy) decide(name string) verdict {
 	return v
 }
 
-// tableRule returns the first default rule matching name, or an unknown one.
+// tableRule returns the first default rule matching name, or an unknown
+// one for a name rTorrent does not define (see knownMethods).
 func tableRule(name string) rule {
-	if name == "" {
+	if !knownMethods()[name] {
 		return rule{}
 	}
 	for _, r := range defaultRules {

@@ -1,0 +1,22 @@
+package gateway
+
+// ScanCommands returns the command names scanCommands finds in s, and
+// whether a computed value follows each.
+func ScanCommands(s string) (names []string, dynamicAfter []bool) {
+	scanCommands(s, func(name string, dyn bool) bool {
+		names = append(names, name)
+		dynamicAfter = append(dynamicAfter, dyn)
+		return true
+	})
+	return names, dynamicAfter
+}
+
+// InfoHash is infoHash.
+var InfoHash = infoHash
+
+// ReadOnly is readOnly.
+var ReadOnly = readOnly
+
+// DefaultClass returns the default table's class of a command name: "read",
+// "write", "denied" or "unknown".
+func DefaultClass(name string) string { return tableRule(name).class.String() }
