@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/rtgate/rtgate/topics"
@@ -215,4 +216,64 @@ func dedupe(rows []*row) ([]*row, map[string]*row) {
 		}
 	}
 	return out, byKey
+}
+
+// detailWant is one detail polled for the registered producers of it.
+type detailWant struct {
+	kind      *detailKind
+	hash      string
+	schema    *schema
+	call      mcall
+	producers []*detailProducer
+}
+
+// detailWants returns the details the registered detail producers want
+// (only those of hashes, when not nil), one per kind and hash.
+func (p *Poller) detailWants(c *conn, hashes []string) []*detailWant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var wants []*detailWant
+	byName := map[string]*detailWant{}
+	for dp := range p.details {
+		if hashes != nil && !slices.Contains(hashes, dp.hash) {
+			continue
+		}
+		w := byName[dp.name]
+		if w == nil {
+			s := c.details[dp.kind]
+			w = &detailWant{kind: dp.kind, hash: dp.hash, schema: s, call: detailCall(dp.kind, s, dp.hash)}
+			byName[dp.name] = w
+			wants = append(wants, w)
+		}
+		w.producers = append(w.producers, dp)
+	}
+	return wants
+}
+
+// publishDetails hands each detail's result to its producers. A download
+// that is gone has no detail; any other failure skips the detail this time.
+func (p *Poller) publishDetails(wants []*detailWant, res []result) {
+	for i, w := range wants {
+		var rows []*row
+		switch r := res[i]; {
+		case isNotFound(r.fault):
+		case r.fault != nil:
+			p.log.Warn("poller: detail poll failed", "topic", w.producers[0].name, "err", r.fault)
+			continue
+		default:
+			var err error
+			if rows, err = decodeDetail(w.kind, w.schema, r.v); err != nil {
+				p.log.Warn("poller: detail poll failed", "topic", w.producers[0].name, "err", err)
+				continue
+			}
+		}
+		for _, dp := range w.producers {
+			p.mu.Lock()
+			t := p.details[dp]
+			p.mu.Unlock()
+			if t != nil {
+				dp.publish(t, w.schema, rows)
+			}
+		}
+	}
 }

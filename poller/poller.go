@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -278,88 +277,6 @@ func (p *Poller) setHealth(ctx context.Context, s State, err error, attempt int,
 	b.health = &h
 	p.commit(b)
 	p.publish()
-}
-
-// Refresh reads the downloads with these hashes (40 hex digits, either
-// case) from the backend now, with every field, and publishes what changed
-// before it returns — so that a client sees the effect of a call that
-// went through rtgate without waiting for a tick. A hash the backend does
-// not know is published as removed. Active detail topics of these downloads
-// are refreshed too. With no hash, an empty one, or more than
-// Options.RefreshMax, Refresh runs a full sweep instead.
-//
-// Refresh waits for a tick in progress to finish. It returns
-// ErrNotConnected while the poller has no connection, and the backend's
-// error if the read fails; the loop deals with a backend gone away.
-func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
-	hs, all, err := normalizeHashes(hashes)
-	if err != nil {
-		return err
-	}
-	if err := p.acquire(ctx); err != nil {
-		return err
-	}
-	defer p.release()
-	c := p.conn
-	if c == nil {
-		return ErrNotConnected
-	}
-	if all || len(hs) > p.opts.RefreshMax {
-		b, err := p.sweep(ctx, c, nil)
-		if err != nil {
-			return err
-		}
-		p.commit(b)
-		p.publish()
-		return nil
-	}
-	b := p.newBuilder()
-	wants := p.detailWants(c, hs)
-	extra := make([]mcall, len(wants))
-	for i, w := range wants {
-		extra[i] = w.call
-	}
-	res, err := p.fetch(ctx, c, b, hs, extra)
-	if err != nil {
-		return err
-	}
-	p.commit(b)
-	p.publish()
-	p.publishDetails(wants, res)
-	return nil
-}
-
-// normalizeHashes uppercases and checks hashes; all is true when one is
-// empty or there are none.
-func normalizeHashes(hashes []string) (hs []string, all bool, err error) {
-	if len(hashes) == 0 {
-		return nil, true, nil
-	}
-	for _, h := range hashes {
-		if h == "" {
-			return nil, true, nil
-		}
-		if !validHash(h) {
-			return nil, false, fmt.Errorf("%w: %q", ErrInvalidHash, h)
-		}
-		hs = append(hs, strings.ToUpper(h))
-	}
-	slices.Sort(hs)
-	return slices.Compact(hs), false, nil
-}
-
-// validHash reports whether h is 40 hex digits, either case.
-func validHash(h string) bool {
-	if len(h) != 40 {
-		return false
-	}
-	for i := range len(h) {
-		c := h[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // Torrents returns a copy of every download as last polled, by hash.

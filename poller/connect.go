@@ -1,0 +1,174 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// conn is what the poller learned about the backend at connection time,
+// and the calls it makes of it.
+type conn struct {
+	version  string
+	pid      int64
+	hasPID   bool
+	hasSize  bool // view.size
+	schema   *schema
+	trSchema *schema
+	details  map[*detailKind]*schema
+
+	sweepCall     mcall   // d.multicall2 over main with every column
+	fastCalls     []mcall // d.multicall2 over started and hashing with the fast columns
+	transferCalls []mcall
+}
+
+// connect asks the backend what it is and offers, sweeps every download
+// under the resulting schema, and publishes the differences from what the
+// poller had (or, at first and when the fields differ, a new state).
+func (p *Poller) connect(ctx context.Context) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	res, err := p.multicall(ctx, []mcall{
+		{"system.client_version", nil},
+		{"system.listMethods", nil},
+		{"system.pid", nil},
+		{"view.list", strs("")},
+	})
+	if err != nil {
+		return err
+	}
+	if err := res[0].err("system.client_version"); err != nil {
+		return err
+	}
+	if err := res[1].err("system.listMethods"); err != nil {
+		return err
+	}
+	if res[0].v.Kind() != xmlrpc.String || res[1].v.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: version is %v, method list is %v", ErrBadReply, res[0].v.Kind(), res[1].v.Kind())
+	}
+	methods := map[string]bool{}
+	for _, m := range res[1].v.Values() {
+		methods[m.String()] = true
+	}
+	has := func(m string) bool { return methods[m] }
+	for _, m := range []string{"system.multicall", "d.multicall2", "d.hash"} {
+		if !has(m) {
+			return fmt.Errorf("%w: backend lacks %s", ErrBadReply, m)
+		}
+	}
+	c := &conn{version: res[0].v.String(), hasSize: has("view.size"), details: map[*detailKind]*schema{}}
+	if res[2].fault == nil && res[2].v.Kind() == xmlrpc.Int {
+		c.pid, c.hasPID = res[2].v.Int(), true
+	}
+	c.schema = newSchema(torrentColumns, has)
+	c.trSchema = newSchema(transferColumns, has)
+	for _, k := range detailKinds {
+		c.details[k] = newSchema(k.cols, has)
+	}
+
+	views := map[string]bool{}
+	if res[3].fault == nil {
+		for _, v := range res[3].v.Values() {
+			views[v.String()] = true
+		}
+	}
+	c.sweepCall = mcall{"d.multicall2", strs(append([]string{"", "main"}, c.schema.cmds("d.hash=", nil)...)...)}
+	fast := c.schema.cmds("d.hash=", c.schema.fast)
+	if views["started"] && views["hashing"] {
+		// rTorrent's own views: started is d.state=1 (paused ones
+		// included), hashing is d.hashing≠0, whether started or not.
+		for _, view := range []string{"started", "hashing"} {
+			c.fastCalls = append(c.fastCalls, mcall{"d.multicall2", strs(append([]string{"", view}, fast...)...)})
+		}
+	} else {
+		// A backend without them: the fast fields of every download.
+		c.fastCalls = []mcall{{"d.multicall2", strs(append([]string{"", "main"}, fast...)...)}}
+	}
+	for _, col := range c.trSchema.cols {
+		c.transferCalls = append(c.transferCalls, mcall{col.method, strs("")})
+	}
+	c.hasSize = c.hasSize && views["main"]
+
+	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Version: c.version, PID: c.pid, Since: p.now()})
+	if err != nil {
+		return err
+	}
+	p.commit(b)
+	p.conn = c
+	p.log.Info("poller: connected", "version", c.version, "pid", c.pid, "downloads", len(b.next)+len(b.same))
+	p.publish()
+	return nil
+}
+
+// sweep reads every field of every download and the transfer figures,
+// into a builder holding the whole state (health, if not nil, goes with it).
+func (p *Poller) sweep(ctx context.Context, c *conn, h *Health) (*builder, error) {
+	calls := append([]mcall{c.sweepCall}, c.transferCalls...)
+	res, err := p.multicall(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	b := p.sweepBuilder(c)
+	b.health = h
+	if err := p.putSweep(b, res[0]); err != nil {
+		return nil, err
+	}
+	if b.transfer, err = decodeTransfer(c, res[1:]); err != nil {
+		return nil, err
+	}
+	p.lastSweep = p.now()
+	return b, nil
+}
+
+// sweepBuilder returns a builder for a full sweep under c's schema: one
+// that replaces the state outright when there is none yet or its fields
+// differ.
+func (p *Poller) sweepBuilder(c *conn) *builder {
+	b := p.newBuilder()
+	b.schema, b.trSchema = c.schema, c.trSchema
+	b.sweep = true
+	b.same = map[string]struct{}{}
+	b.reset = !p.st.loaded || !c.schema.equal(p.st.schema)
+	return b
+}
+
+// putSweep records the rows of a d.multicall2 over main with every column.
+func (p *Poller) putSweep(b *builder, r result) error {
+	if err := r.err("d.multicall2"); err != nil {
+		return err
+	}
+	if r.v.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.v.Kind())
+	}
+	for _, rv := range r.v.Values() {
+		var base *row
+		if rv.Kind() == xmlrpc.Array && rv.Len() > 0 {
+			base = b.current(rv.Index(0).String())
+		}
+		nr, err := mergeRow(b.schema, nil, rv, base)
+		if err != nil {
+			return fmt.Errorf("d.multicall2 main: %w", err)
+		}
+		b.put(nr)
+	}
+	return nil
+}
+
+// decodeTransfer reads the results of c.transferCalls.
+func decodeTransfer(c *conn, res []result) (*row, error) {
+	r := &row{vals: make([]value, len(c.trSchema.cols))}
+	for i, col := range c.trSchema.cols {
+		if err := res[i].err(col.method); err != nil {
+			return nil, err
+		}
+		v, err := decodeValue(col.kind, res[i].v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", col.method, err)
+		}
+		r.vals[i] = v
+	}
+	return r, nil
+}

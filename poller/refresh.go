@@ -1,0 +1,154 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Refresh reads the downloads with these hashes (40 hex digits, either
+// case) from the backend now, with every field, and publishes what changed
+// before it returns — so that a client sees the effect of a call that
+// went through rtgate without waiting for a tick. A hash the backend does
+// not know is published as removed. Active detail topics of these downloads
+// are refreshed too. With no hash, an empty one, or more than
+// Options.RefreshMax, Refresh runs a full sweep instead.
+//
+// Refresh waits for a tick in progress to finish. It returns
+// ErrNotConnected while the poller has no connection, and the backend's
+// error if the read fails; the loop deals with a backend gone away.
+func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
+	hs, all, err := normalizeHashes(hashes)
+	if err != nil {
+		return err
+	}
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	c := p.conn
+	if c == nil {
+		return ErrNotConnected
+	}
+	if all || len(hs) > p.opts.RefreshMax {
+		b, err := p.sweep(ctx, c, nil)
+		if err != nil {
+			return err
+		}
+		p.commit(b)
+		p.publish()
+		return nil
+	}
+	b := p.newBuilder()
+	wants := p.detailWants(c, hs)
+	extra := make([]mcall, len(wants))
+	for i, w := range wants {
+		extra[i] = w.call
+	}
+	res, err := p.fetch(ctx, c, b, hs, extra)
+	if err != nil {
+		return err
+	}
+	p.commit(b)
+	p.publish()
+	p.publishDetails(wants, res)
+	return nil
+}
+
+// normalizeHashes uppercases and checks hashes; all is true when one is
+// empty or there are none.
+func normalizeHashes(hashes []string) (hs []string, all bool, err error) {
+	if len(hashes) == 0 {
+		return nil, true, nil
+	}
+	for _, h := range hashes {
+		if h == "" {
+			return nil, true, nil
+		}
+		if !validHash(h) {
+			return nil, false, fmt.Errorf("%w: %q", ErrInvalidHash, h)
+		}
+		hs = append(hs, strings.ToUpper(h))
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs), false, nil
+}
+
+// validHash reports whether h is 40 hex digits, either case.
+func validHash(h string) bool {
+	if len(h) != 40 {
+		return false
+	}
+	for i := range len(h) {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// fetch reads every field of the downloads with these hashes, one call per
+// field, into b (a hash rTorrent does not know is removed), together with
+// the extra calls, whose results it returns.
+//
+// rTorrent 0.9.8 finds a download by scanning its list, so each call costs
+// in proportion to the library; measured with 10,000 downloads, one
+// download costs ~10 ms this way against ~25 ms for d.multicall.filtered
+// (which evaluates its predicate on every download) and ~400 ms for a
+// sweep.
+func (p *Poller) fetch(ctx context.Context, c *conn, b *builder, hashes []string, extra []mcall) ([]result, error) {
+	cols := c.schema.cols
+	calls := make([]mcall, 0, len(hashes)*len(cols)+len(extra))
+	for _, h := range hashes {
+		for _, col := range cols {
+			switch {
+			case col.kind == kindTrackers:
+				calls = append(calls, mcall{"t.multicall", append(strs(h, ""), strs(trackerCallCmds...)...)})
+			case col.arg != "":
+				calls = append(calls, mcall{col.method, strs(h, col.arg)})
+			default:
+				calls = append(calls, mcall{col.method, strs(h)})
+			}
+		}
+	}
+	calls = append(calls, extra...)
+	res, err := p.multicall(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]value, len(cols))
+hashes:
+	for k, h := range hashes {
+		for j, col := range cols {
+			r := res[k*len(cols)+j]
+			if r.fault != nil {
+				if isNotFound(r.fault) {
+					b.remove(h)
+					continue hashes
+				}
+				return nil, fmt.Errorf("refresh %s: %w", h, r.err(col.method))
+			}
+			if col.kind == kindTrackers {
+				s, err := summarizeTrackers(r.v)
+				if err != nil {
+					return nil, fmt.Errorf("refresh %s: %w", h, err)
+				}
+				vals[j] = value{s: s}
+				continue
+			}
+			v, err := decodeValue(col.kind, r.v)
+			if err != nil {
+				return nil, fmt.Errorf("refresh %s: %s: %w", h, col.name, err)
+			}
+			vals[j] = v
+		}
+		if base := b.current(h); base != nil && slices.Equal(base.vals, vals) {
+			b.put(base)
+			continue
+		}
+		b.put(&row{key: h, vals: slices.Clone(vals)})
+	}
+	return res[len(hashes)*len(cols):], nil
+}

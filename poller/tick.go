@@ -1,0 +1,217 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// tick is one poll: the pid and size of the main view, the fast fields of
+// the started and hash-checking downloads (or, when one is due, a full
+// sweep), the transfer figures and the active details, in one round trip;
+// then, only if that showed downloads appearing, leaving the started view
+// or going, a second round trip reading those downloads in full.
+func (p *Poller) tick(ctx context.Context) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	c := p.conn
+	if c == nil {
+		return ErrNotConnected
+	}
+	start := p.now()
+	sweep := p.opts.FullSweep > 0 && start.Sub(p.lastSweep) >= p.opts.FullSweep
+
+	var calls []mcall
+	if c.hasPID {
+		calls = append(calls, mcall{"system.pid", nil})
+	}
+	if c.hasSize {
+		calls = append(calls, mcall{"view.size", strs("", "main")})
+	}
+	if sweep {
+		calls = append(calls, c.sweepCall)
+	} else {
+		calls = append(calls, c.fastCalls...)
+	}
+	calls = append(calls, c.transferCalls...)
+	wants := p.detailWants(c, nil)
+	for _, w := range wants {
+		calls = append(calls, w.call)
+	}
+	res, err := p.multicall(ctx, calls)
+	if err != nil {
+		return err
+	}
+
+	i := 0
+	if c.hasPID {
+		if err := res[i].err("system.pid"); err != nil {
+			return err
+		}
+		if pid := res[i].v.Int(); pid != c.pid {
+			return fmt.Errorf("%w: system.pid %d, was %d", errRestarted, pid, c.pid)
+		}
+		i++
+	}
+	size := -1
+	if c.hasSize {
+		if err := res[i].err("view.size"); err != nil {
+			return err
+		}
+		if res[i].v.Kind() != xmlrpc.Int {
+			return fmt.Errorf("%w: view.size returned %v", ErrBadReply, res[i].v.Kind())
+		}
+		size = int(res[i].v.Int())
+		i++
+	}
+	var b *builder
+	if sweep {
+		b = p.sweepBuilder(c)
+		if err := p.putSweep(b, res[i]); err != nil {
+			return err
+		}
+		i++
+	} else {
+		b = p.newBuilder()
+		seen := map[string]struct{}{}
+		for range c.fastCalls {
+			if err := p.mergeFast(b, res[i], seen); err != nil {
+				return err
+			}
+			i++
+		}
+		// Downloads that left the started and hashing views (stopped,
+		// hashed, erased) changed in fields the fast poll does not read.
+		for h := range p.st.fast {
+			if _, ok := seen[h]; !ok {
+				b.unknown = append(b.unknown, h)
+			}
+		}
+	}
+	if b.transfer, err = decodeTransfer(c, res[i:i+len(c.transferCalls)]); err != nil {
+		return err
+	}
+	i += len(c.transferCalls)
+	if old := p.st.transfer; old != nil && c.trSchema.equal(p.st.trSchema) {
+		down := func(id int) bool {
+			return c.trSchema.pos[id] >= 0 && c.trSchema.get(b.transfer, id).n < c.trSchema.get(old, id).n
+		}
+		if down(trDownTotal) || down(trUpTotal) {
+			// Totals only grow while rTorrent runs: it restarted with
+			// the same pid (in a container, say).
+			return fmt.Errorf("%w: global totals went down", errRestarted)
+		}
+	}
+
+	if !sweep {
+		if b, err = p.settle(ctx, c, b, size); err != nil {
+			return err
+		}
+	} else {
+		p.lastSweep = start
+	}
+	p.commit(b)
+	p.publish()
+	p.publishDetails(wants, res[i:])
+	return nil
+}
+
+// mergeFast merges the rows of a fast d.multicall2 into b, noting each
+// hash in seen; hashes the state lacks go to b.unknown.
+func (p *Poller) mergeFast(b *builder, r result, seen map[string]struct{}) error {
+	if err := r.err("d.multicall2"); err != nil {
+		return err
+	}
+	if r.v.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.v.Kind())
+	}
+	for _, rv := range r.v.Values() {
+		if rv.Kind() != xmlrpc.Array || rv.Len() == 0 {
+			return fmt.Errorf("%w: d.multicall2 row is %v of %d", ErrBadReply, rv.Kind(), rv.Len())
+		}
+		hash := rv.Index(0).String()
+		if _, dup := seen[hash]; dup {
+			continue // started and hash-checking: read twice in one poll
+		}
+		seen[hash] = struct{}{}
+		base := b.current(hash)
+		if base == nil {
+			b.unknown = append(b.unknown, hash)
+			continue
+		}
+		nr, err := mergeRow(b.schema, b.schema.fast, rv, base)
+		if err != nil {
+			return fmt.Errorf("d.multicall2: %w", err)
+		}
+		b.put(nr)
+	}
+	return nil
+}
+
+// settle completes a tick's builder: it reads in full the downloads the
+// fast poll could not account for, then, if the main view's size still
+// disagrees, lists every hash to find the downloads that came and went.
+// Past Options.RefreshMax downloads to read, it sweeps instead.
+func (p *Poller) settle(ctx context.Context, c *conn, b *builder, size int) (*builder, error) {
+	escalate := func() (*builder, error) {
+		sb, err := p.sweep(ctx, c, nil)
+		if err != nil {
+			return nil, err
+		}
+		sb.transfer = b.transfer
+		return sb, nil
+	}
+	if len(b.unknown) > p.opts.RefreshMax {
+		return escalate()
+	}
+	if len(b.unknown) > 0 {
+		if _, err := p.fetch(ctx, c, b, b.unknown, nil); err != nil {
+			return nil, err
+		}
+	}
+	if size < 0 || size == b.count() {
+		return b, nil
+	}
+
+	res, err := p.multicall(ctx, []mcall{{"d.multicall2", strs("", "main", "d.hash=")}})
+	if err != nil {
+		return nil, err
+	}
+	if err := res[0].err("d.multicall2"); err != nil {
+		return nil, err
+	}
+	listed := map[string]struct{}{}
+	var missing []string
+	for _, rv := range res[0].v.Values() {
+		if rv.Kind() != xmlrpc.Array || rv.Len() != 1 {
+			return nil, fmt.Errorf("%w: hash list row is %v", ErrBadReply, rv.Kind())
+		}
+		h := rv.Index(0).String()
+		listed[h] = struct{}{}
+		if !b.has(h) {
+			missing = append(missing, h)
+		}
+	}
+	for h := range p.st.torrents {
+		if _, ok := listed[h]; !ok {
+			b.remove(h)
+		}
+	}
+	for h := range b.next {
+		if _, ok := listed[h]; !ok {
+			b.remove(h)
+		}
+	}
+	if len(missing) > p.opts.RefreshMax {
+		return escalate()
+	}
+	if len(missing) > 0 {
+		if _, err := p.fetch(ctx, c, b, missing, nil); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
