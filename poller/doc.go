@@ -53,7 +53,7 @@
 // per-download calls, ~21 ms with d.multicall.filtered (which evaluates its
 // predicate on every download); the poller uses the former. The sweep's
 // reply is about 1.1 KB per download: rTorrent's network.xmlrpc.size_limit
-// must allow it, or the sweep fails with fault -509 (reported in Health).
+// must allow it, or the sweep fails with fault -509 (Health.Error says so).
 // Diffing a 10,000-download sweep with 1% changed takes the poller about
 // 10 ms (BenchmarkDiff10k: 3% of rTorrent's time to produce it, a quarter
 // of the time to decode its XML).
@@ -144,6 +144,7 @@
 // backend: the backend's Health, whole in every message.
 //
 //	{"state":"connected","version":"0.9.8","pid":1234,"since":1700000000000}
+//	{"state":"connected","version":"0.9.8","pid":1234,"since":…,"error":"<why the last poll failed>"}
 //	{"state":"reconnecting","version":"0.9.8","pid":1234,"since":…,"error":"…","attempt":2,"retryAt":…}
 //
 // States go connecting → connected, and on failure disconnected →

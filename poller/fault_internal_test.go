@@ -205,8 +205,8 @@ func TestFaults(t *testing.T) {
 			}
 			if tt.disconnects {
 				waitUntil(t, "reconnecting", func() bool { return p.Health().State == StateReconnecting })
-			} else if h := p.Health(); h.State != StateConnected {
-				t.Errorf("a bad reply disconnected the poller: %+v", h)
+			} else if h := p.Health(); h.State != StateConnected || !strings.Contains(h.Error, tt.log) {
+				t.Errorf("Health = %+v, want connected with the error", h)
 			}
 			if n := strings.Count(logs.String(), tt.log); n != 1 && !tt.disconnects {
 				t.Errorf("logged %d times:\n%s", n, logs.String())
@@ -215,7 +215,8 @@ func TestFaults(t *testing.T) {
 			on.Store(false)
 			waitUntil(t, "the state catches up", func() bool {
 				got, _ := p.Torrent(tr.Hash)
-				return !got.State && p.Health().State == StateConnected
+				h := p.Health()
+				return !got.State && h.State == StateConnected && h.Error == ""
 			})
 		})
 	}

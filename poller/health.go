@@ -24,7 +24,11 @@ type Health struct {
 	Version string    // system.client_version of the backend last connected to
 	PID     int64     // its system.pid, 0 if it does not offer one
 	Since   time.Time // when State was entered
-	Error   string    // the last failure, in disconnected and reconnecting
+	// Error is why the backend was lost, in disconnected and reconnecting.
+	// In connected, it is the last poll's failure (a fault, a malformed
+	// reply: the state stays as the last good poll left it), empty once a
+	// poll succeeds again.
+	Error   string
 	Attempt int       // in reconnecting: the number of the coming attempt (1, 2, …)
 	RetryAt time.Time // in reconnecting: when that attempt starts
 }

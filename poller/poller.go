@@ -189,7 +189,10 @@ func (p *Poller) Run(ctx context.Context) error {
 		err := p.tick(ctx)
 		switch {
 		case err == nil:
-			lastPoll = ""
+			if lastPoll != "" {
+				lastPoll = ""
+				p.setPollError(ctx, nil)
+			}
 		case ctx.Err() != nil:
 		case errors.Is(err, errRestarted):
 			p.log.Info("poller: backend restarted; resyncing")
@@ -203,10 +206,32 @@ func (p *Poller) Run(ctx context.Context) error {
 			if msg := err.Error(); msg != lastPoll {
 				lastPoll = msg
 				p.log.Warn("poller: poll failed", "err", err)
+				p.setPollError(ctx, err)
 			}
 		}
 	}
 	return nil
+}
+
+// setPollError publishes, while connected, that the last poll failed
+// (err) or that polls succeed again (nil).
+func (p *Poller) setPollError(ctx context.Context, err error) {
+	if p.acquire(ctx) != nil {
+		return
+	}
+	defer p.release()
+	h := p.Health()
+	if h.State != StateConnected {
+		return
+	}
+	h.Error = ""
+	if err != nil {
+		h.Error = err.Error()
+	}
+	b := p.newBuilder()
+	b.health = &h
+	p.commit(b)
+	p.publish()
 }
 
 // waitTick waits until next, an early wake, or the end of ctx.
