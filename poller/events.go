@@ -18,23 +18,23 @@ const (
 	EventInactive   = "event.download.inactive"    // traffic stopped: both rates became 0
 )
 
-// Event is one download event, published on the "events" topic as
+// event is one download event, published on the "events" topic as
 // {"event":"event.download.finished","target":"<HASH>","timestamp":<ms>},
 // the object rtorrent-ws puts in its pushes (keys sorted, as it writes them).
-type Event struct {
-	Event     string // one of the Event* names
-	Target    string // the download's hash
-	Timestamp int64  // when the poller saw the change, in ms since the epoch
+type event struct {
+	name   string // one of the Event* names
+	target string // the download's hash
+	at     int64  // when the poller saw the change, in ms since the epoch
 }
 
 // appendEvent appends ev's JSON.
-func appendEvent(dst []byte, ev *Event) []byte {
+func appendEvent(dst []byte, ev *event) []byte {
 	dst = append(dst, `{"event":`...)
-	dst = appendString(dst, ev.Event)
+	dst = appendString(dst, ev.name)
 	dst = append(dst, `,"target":`...)
-	dst = appendString(dst, ev.Target)
+	dst = appendString(dst, ev.target)
 	dst = append(dst, `,"timestamp":`...)
-	dst = strconv.AppendInt(dst, ev.Timestamp, 10)
+	dst = strconv.AppendInt(dst, ev.at, 10)
 	return append(dst, '}')
 }
 
@@ -65,8 +65,8 @@ func flagsOf(s *schema, r *row) flags {
 // (opened, resumed, hash_queued, active), but not finished: a complete
 // download that shows up (loaded with its data, or seen at a resync) has
 // not just finished downloading.
-func deriveEvents(evs []Event, s *schema, hash string, old, new *row, at int64) []Event {
-	add := func(name string) { evs = append(evs, Event{Event: name, Target: hash, Timestamp: at}) }
+func deriveEvents(evs []event, s *schema, hash string, old, new *row, at int64) []event {
+	add := func(name string) { evs = append(evs, event{name: name, target: hash, at: at}) }
 	if new == nil {
 		add(EventErased)
 		return evs

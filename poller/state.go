@@ -33,7 +33,7 @@ type delta struct {
 	reset    bool // torrents were replaced wholesale (first sweep, new schema)
 	schema   *schema
 	torrents tableChange // lists in hash order
-	events   []Event
+	events   []event
 	trSchema *schema
 	transfer *rowChange // nil when unchanged; old nil the first time
 	health   *Health    // nil when unchanged
@@ -229,8 +229,8 @@ func (p *Poller) markFast(r *row) {
 }
 
 // events derives the download events of a delta.
-func (p *Poller) events(d *delta, at int64) []Event {
-	var evs []Event
+func (p *Poller) events(d *delta, at int64) []event {
+	var evs []event
 	for _, r := range d.torrents.added {
 		evs = deriveEvents(evs, d.schema, r.key, nil, r, at)
 	}
