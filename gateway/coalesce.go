@@ -165,8 +165,10 @@ func (c *Coalescer) callUpstream(ctx context.Context, method string, params []xm
 func (c *Coalescer) runCall(f *flight, method string, params []xmlrpc.Value) {
 	v, err := c.callUpstream(f.ctx, method, params)
 	f.val, f.err = v, err
-	close(f.ready)
+	// Finished before ready: a waiter leaving at once must find the flight
+	// finished, or it would drop it before its Window.
 	c.finish(f, err)
+	close(f.ready)
 }
 
 // rawReply is the answer to a forwarded request: a reply to stream back.
@@ -272,19 +274,17 @@ func (c *Coalescer) runRaw(f *flight, body []byte) {
 	reply, err := c.doRaw(f.ctx, body)
 	if err != nil {
 		f.err = err
-		close(f.ready)
 		c.finish(f, err)
+		close(f.ready)
 		return
 	}
+	defer reply.body.Close()
 	f.resp = rawHeader{contentType: reply.contentType, contentLength: reply.contentLength}
 	f.reply = newSharedReply(reply.contentLength)
+	// As in runCall: finished before any reader can see the end.
+	f.reply.onEnd = func(err error) { c.finish(f, err) }
 	close(f.ready)
 	f.reply.pump(reply.body)
-	reply.body.Close()
-	f.reply.mu.Lock()
-	err = f.reply.err
-	f.reply.mu.Unlock()
-	c.finish(f, err)
 }
 
 // join returns the flight for key, starting one (leader true) if none is

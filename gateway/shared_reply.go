@@ -17,6 +17,10 @@ type sharedReply struct {
 	done bool
 	err  error         // why the stream ended early; nil at a clean end
 	wake chan struct{} // closed and replaced whenever buf grows or the stream ends
+
+	// onEnd, if set, is called with the stream's error (nil at a clean end)
+	// once the last byte has arrived, before any reader can see the end.
+	onEnd func(err error)
 }
 
 // maxPrealloc bounds the buffer reserved up front from a reply's
@@ -47,12 +51,22 @@ func (s *sharedReply) pump(r io.Reader) {
 		s.mu.Unlock()
 
 		n, err := r.Read(spare)
+		if errors.Is(err, io.EOF) {
+			err = io.EOF
+		}
+		if err != nil && s.onEnd != nil {
+			end := err
+			if end == io.EOF {
+				end = nil
+			}
+			s.onEnd(end)
+		}
 
 		s.mu.Lock()
 		s.buf = s.buf[:len(s.buf)+n]
 		if err != nil {
 			s.done = true
-			if !errors.Is(err, io.EOF) {
+			if err != io.EOF {
 				s.err = err
 			}
 		}
