@@ -45,13 +45,14 @@
 // calls that went through rtgate.
 //
 // With 10,000 downloads of which 100 are started, rTorrent spends about
-// 4.4 ms per tick and 396 ms per sweep: 17.6 ms per tick with the sweep
-// spread over 30 ticks, against 433 ms for one of Flood's 31-field polls
-// (BenchmarkRtorrentTickWork, 25×; 12× per second, as Flood polls every
-// 2 s). rTorrent 0.9.8 finds a download by scanning its list, so reading
-// one download costs in proportion to the library either way: ~10 ms with
-// per-download calls, ~21 ms with d.multicall.filtered (which evaluates its
-// predicate on every download); the poller uses the former. The sweep's
+// 3–6 ms per tick and 400–600 ms per sweep: 18–23 ms per tick with the
+// sweep spread over 30 ticks, against 430–530 ms for one of Flood's
+// 31-field polls measured in the same run (BenchmarkRtorrentTickWork: 23–25×
+// less per poll; 11–12× per second, as Flood polls every 2 s). rTorrent
+// 0.9.8 finds a download by scanning its list, so reading one download
+// costs in proportion to the library either way: ~10 ms with per-download
+// calls, ~20 ms with d.multicall.filtered (which evaluates its predicate on
+// every download); the poller uses the former. The sweep's
 // reply is about 1.1 KB per download: rTorrent's network.xmlrpc.size_limit
 // must allow it, or the sweep fails with fault -509 (Health.Error says so).
 // Diffing a 10,000-download sweep with 1% changed takes the poller about

@@ -147,6 +147,9 @@ type schema struct {
 
 // newSchema keeps the columns of all whose command has is true for.
 func newSchema(all []column, has func(method string) bool) *schema {
+	if len(all) > 64 {
+		panic("poller: more than 64 columns do not fit a change mask")
+	}
 	s := &schema{pos: make([]int, len(all))}
 	for id, c := range all {
 		s.pos[id] = -1

@@ -207,6 +207,7 @@ func (p *Poller) commit(b *builder) *delta {
 		if b.sweep {
 			st.loaded = true
 		}
+		st.schema = b.schema // the same fields, maybe of a newer connection
 	}
 	if d.transfer != nil {
 		st.transfer, st.trSchema = d.transfer.new, b.trSchema
