@@ -9,11 +9,11 @@ import (
 // the poll token (the loop, or Refresh) changes it, and only in commit,
 // with Poller.mu held; readers take Poller.mu.
 type state struct {
-	ver      uint64          // counts deltas
-	schema   *schema         // of torrents; nil until the first connection
-	loaded   bool            // torrents hold a full sweep
-	torrents map[string]*row // by hash
-	fast     map[string]struct{}
+	ver      uint64              // counts deltas
+	schema   *schema             // of torrents; nil until the first connection
+	loaded   bool                // torrents hold a full sweep
+	torrents map[string]*row     // by hash
+	fast     map[string]struct{} // hashes of the downloads started or hash-checking, as last polled
 	trSchema *schema
 	transfer *row // nil until polled
 	health   Health
@@ -56,7 +56,9 @@ type builder struct {
 	same   map[string]struct{} // unchanged downloads a sweep saw
 	gone   map[string]struct{}
 
-	unknown []string // hashes a fast poll listed that the state lacks
+	// unknown holds the hashes a tick must read in full: listed by a fast
+	// poll but not in the state, or gone from the fast views.
+	unknown []string
 
 	trSchema *schema
 	transfer *row
