@@ -76,12 +76,17 @@ type Poller struct {
 
 	token   chan struct{} // held while polling and committing: one poll at a time
 	wake    chan struct{} // asks the loop for a tick now
+	kick    chan struct{} // asks the loop to serve RequestRefresh now
 	done    chan struct{} // closed when Run returns
 	running atomic.Bool
 
 	// Guarded by token.
 	conn      *conn
 	lastSweep time.Time
+
+	reqMu   sync.Mutex // guards the refresh requests not yet served
+	reqAll  bool
+	reqHash map[string]struct{}
 
 	mu        sync.Mutex // guards st and the registrations; never held while calling out
 	st        state
@@ -125,6 +130,8 @@ func New(c Caller, opts *Options) *Poller {
 		c: c, opts: o, log: log,
 		token:     make(chan struct{}, 1),
 		wake:      make(chan struct{}, 1),
+		kick:      make(chan struct{}, 1),
+		reqHash:   map[string]struct{}{},
 		done:      make(chan struct{}),
 		producers: map[*stateProducer]*topics.Topic{},
 		details:   map[*detailProducer]*topics.Topic{},
@@ -182,8 +189,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			continue
 		}
 
-		if !p.waitTick(ctx, timer, next) {
+		tick, ok := p.waitTick(ctx, timer, next)
+		if !ok {
 			break
+		}
+		if !tick {
+			p.serveRequests(ctx)
+			continue
 		}
 		next = time.Now().Add(p.opts.Interval)
 		err := p.tick(ctx)
@@ -234,16 +246,20 @@ func (p *Poller) setPollError(ctx context.Context, err error) {
 	p.publish()
 }
 
-// waitTick waits until next, an early wake, or the end of ctx.
-func (p *Poller) waitTick(ctx context.Context, timer *time.Timer, next time.Time) bool {
+// waitTick waits until next or an early wake (tick true), a refresh
+// request (tick false), or the end of ctx (ok false).
+func (p *Poller) waitTick(ctx context.Context, timer *time.Timer, next time.Time) (tick, ok bool) {
 	timer.Reset(max(time.Until(next), 0))
 	select {
 	case <-ctx.Done():
-		return false
+		return false, false
 	case <-timer.C:
-		return true
+		return true, true
 	case <-p.wake:
-		return true
+		return true, true
+	case <-p.kick:
+		timer.Stop()
+		return false, true
 	}
 }
 

@@ -56,6 +56,49 @@ func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
 	return nil
 }
 
+// RequestRefresh asks Run's loop to do what Refresh does, as soon as it can,
+// without waiting for it: for hooks that must not block, such as the
+// gateway's OnWrite after a call that changed downloads. Requests made
+// before the loop serves them are merged into one refresh (a sweep if any
+// asked for one, or too many downloads are named). Malformed hashes are
+// dropped; with none at all the request is for a sweep.
+func (p *Poller) RequestRefresh(hashes ...string) {
+	hs, all, err := normalizeHashes(hashes)
+	p.reqMu.Lock()
+	if err != nil || all {
+		p.reqAll = true
+	}
+	for _, h := range hs {
+		p.reqHash[h] = struct{}{}
+	}
+	p.reqMu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// serveRequests runs the refresh that RequestRefresh calls asked for.
+func (p *Poller) serveRequests(ctx context.Context) {
+	p.reqMu.Lock()
+	all := p.reqAll
+	hs := make([]string, 0, len(p.reqHash))
+	for h := range p.reqHash {
+		hs = append(hs, h)
+	}
+	p.reqAll = false
+	clear(p.reqHash)
+	p.reqMu.Unlock()
+	if all {
+		hs = nil
+	} else if len(hs) == 0 {
+		return
+	}
+	if err := p.Refresh(ctx, hs...); err != nil && ctx.Err() == nil {
+		p.log.Debug("poller: requested refresh failed", "err", err)
+	}
+}
+
 // normalizeHashes uppercases and checks hashes; all is true when one is
 // empty or there are none.
 func normalizeHashes(hashes []string) (hs []string, all bool, err error) {

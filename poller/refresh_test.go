@@ -138,3 +138,33 @@ func TestRefreshErrors(t *testing.T) {
 		t.Error("unknown hash has a torrent")
 	}
 }
+
+// TestRequestRefresh: with ticks an hour apart, RequestRefresh returns at
+// once and the loop publishes the change well before any tick; requests
+// made together are served together.
+func TestRequestRefresh(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, nil)
+	a := rtorrenttest.MakeTorrentBytes(t, "a.bin", 64<<10)
+	c := rtorrenttest.MakeTorrentBytes(t, "c.bin", 64<<10)
+	b.load(t, a, true)
+	b.load(t, c, true)
+	waitFor(t, "both loaded", func() bool { d := b.direct(t); return d[a.Hash] != nil && d[c.Hash] != nil })
+
+	f := startPoller(t, b, &poller.Options{Interval: time.Hour, FullSweep: -1})
+	cl := newClient(t, f.hub)
+	cl.subscribe("torrents", nil)
+	cl.next(t)
+
+	b.call(t, "d.stop", a.Hash)
+	b.call(t, "d.custom1.set", c.Hash, "tagged")
+	start := time.Now()
+	f.p.RequestRefresh(a.Hash)
+	f.p.RequestRefresh(strings.ToLower(c.Hash), "not-a-hash-is-dropped-into-a-sweep")
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("RequestRefresh blocked for %v", d)
+	}
+	cl.until(t, "both changes published", func() bool {
+		return cl.tables["torrents"][a.Hash]["state"] == false && cl.tables["torrents"][c.Hash]["custom1"] == "tagged"
+	})
+}
