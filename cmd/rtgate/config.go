@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,63 @@ import (
 // packages it wires together take plain Go values.
 type Config struct {
 	RTorrent RTorrentConfig `yaml:"rtorrent"`
+	Poll     PollConfig     `yaml:"poll"`
+	Listen   ListenConfig   `yaml:"listen"`
+	Auth     AuthConfig     `yaml:"auth"`
+	Policy   PolicyConfig   `yaml:"policy"`
 	Log      LogConfig      `yaml:"log"`
+}
+
+// PollConfig tunes the poller.
+type PollConfig struct {
+	// Interval between ticks, which poll only the downloads that can
+	// change on their own. Zero means 1 s.
+	Interval time.Duration `yaml:"interval"`
+	// FullSweep is the time between reads of every field of every
+	// download, which catch changes other clients made. Zero means 30 s.
+	FullSweep time.Duration `yaml:"full_sweep"`
+}
+
+// ListenConfig says where the front doors listen. An empty address turns
+// that door off.
+type ListenConfig struct {
+	// HTTP serves POST /RPC2 (XML-RPC and JSON-RPC): host:port.
+	HTTP string `yaml:"http"`
+	// SCGI serves rTorrent's own protocol to Flood, ruTorrent and
+	// rtxmlrpc: a Unix socket path (or unix:///path), or tcp://host:port.
+	SCGI string `yaml:"scgi"`
+	// SCGIMode is the Unix socket's permission bits, in octal. Zero means
+	// 0660: the owner and its group, as rTorrent's own socket usually is.
+	SCGIMode FileMode `yaml:"scgi_mode"`
+}
+
+// AuthConfig holds the token that clients off loopback must present.
+type AuthConfig struct {
+	// Token is the secret itself; prefer TokenFile.
+	Token string `yaml:"token"`
+	// TokenFile is read at start; its content, trimmed, is the token.
+	TokenFile string `yaml:"token_file"`
+}
+
+// PolicyConfig layers the operator's choices on the default method policy:
+// command-name patterns where * matches anything. Deny wins over Allow,
+// and both over the defaults.
+type PolicyConfig struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// FileMode is a permission mode written in octal in YAML ("0660" or 0660).
+type FileMode uint32
+
+// UnmarshalYAML reads the mode as octal digits, whatever YAML thinks of them.
+func (m *FileMode) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.ParseUint(strings.TrimPrefix(n.Value, "0o"), 8, 32)
+	if err != nil || v > 0o777 {
+		return fmt.Errorf("line %d: %q is not an octal permission mode like 0660", n.Line, n.Value)
+	}
+	*m = FileMode(v)
+	return nil
 }
 
 // RTorrentConfig says where rTorrent listens and how to talk to it.
@@ -42,6 +99,8 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4},
+		Poll:     PollConfig{Interval: time.Second, FullSweep: 30 * time.Second},
+		Listen:   ListenConfig{HTTP: "127.0.0.1:5080", SCGIMode: 0o660},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -120,6 +179,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RTorrent.Retries < 0 {
 		return fmt.Errorf("rtorrent.retries: %d is negative", c.RTorrent.Retries)
+	}
+	if c.Poll.Interval < 0 {
+		return fmt.Errorf("poll.interval: %v is negative", c.Poll.Interval)
+	}
+	if c.Auth.Token != "" && c.Auth.TokenFile != "" {
+		return errors.New("auth: set token or token_file, not both")
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +34,8 @@ func TestParseConfig(t *testing.T) {
 		},
 		{
 			name:    "unknown top-level key",
-			yaml:    "log:\n  level: info\nbackend: rtorrent\n",
-			wantErr: `line 3: unknown key "backend" at the top level (known keys: log, rtorrent)`,
+			yaml:    "log:\n  level: info\nfrontdoor: scgi\n",
+			wantErr: `line 3: unknown key "frontdoor" at the top level (known keys: auth, listen, log, policy, poll, rtorrent)`,
 		},
 		{
 			name:    "bad duration",
@@ -62,7 +63,7 @@ func TestParseConfig(t *testing.T) {
 			}
 			want := DefaultConfig()
 			tt.want(&want)
-			if cfg != want {
+			if !reflect.DeepEqual(cfg, want) {
 				t.Fatalf("got %+v\nwant %+v", cfg, want)
 			}
 		})

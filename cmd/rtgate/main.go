@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
@@ -65,6 +64,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	address := fs.String("rtorrent", "", "rTorrent SCGI `address`: unix:///path, tcp://host:port, /path or host:port")
 	timeout := fs.Duration("timeout", 0, "bound on one rTorrent call (default 30s)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
+	httpAddr := fs.String("http", "", "HTTP `host:port` for /RPC2 (default 127.0.0.1:5080; empty turns it off)")
+	scgiAddr := fs.String("scgi", "", "SCGI `socket` for Flood, ruTorrent and rtxmlrpc: a path, unix:///path or tcp://127.0.0.1:port")
 	fs.Usage = func() {
 		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | version]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -93,6 +94,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			m.Config.RTorrent.Timeout = *timeout
 		case "log-level":
 			m.Config.Log.Level = *logLevel
+		case "http":
+			m.Config.Listen.HTTP = *httpAddr
+		case "scgi":
+			m.Config.Listen.SCGI = *scgiAddr
 		}
 	})
 	if err := m.Config.Validate(); err != nil {
@@ -192,46 +197,4 @@ func (m *Main) call(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, v.String())
 	return nil
-}
-
-// run watches the backend until ctx ends: it reports rTorrent's version when
-// it becomes reachable and when it is lost or comes back. The live-state
-// poller and the front doors hang off this loop as they arrive.
-func (m *Main) run(ctx context.Context) error {
-	c, err := m.client()
-	if err != nil {
-		return err
-	}
-	log := m.Logger.With("rtorrent", c.Address())
-	const every = 2 * time.Second
-	up := false
-	for {
-		callCtx, cancel := context.WithTimeout(ctx, every)
-		in, err := c.Info(callCtx)
-		if err == nil {
-			// Info is cached; a version call proves rTorrent still answers.
-			_, err = c.Call(callCtx, "system.client_version")
-		}
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			log.Info("stopping")
-			return nil
-		case err != nil && up:
-			c.Invalidate()
-			log.Warn("rtorrent lost", "err", err)
-			up = false
-		case err != nil:
-			log.Debug("rtorrent not reachable", "err", err)
-		case !up:
-			log.Info("rtorrent connected", "version", in.Version, "methods", len(in.Methods))
-			up = true
-		}
-		select {
-		case <-ctx.Done():
-			log.Info("stopping")
-			return nil
-		case <-time.After(every):
-		}
-	}
 }

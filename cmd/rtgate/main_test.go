@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
+	"github.com/rtgate/rtgate/xmlrpc"
 )
 
 func runMain(t *testing.T, args ...string) (string, error) {
@@ -69,10 +75,12 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- NewMain(&out, &out).Run(ctx, []string{"-rtorrent", rt.Addr(), "run"}) }()
+	go func() {
+		done <- NewMain(&out, &out).Run(ctx, []string{"-rtorrent", rt.Addr(), "-http", "127.0.0.1:0", "run"})
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "rtorrent connected") {
+	for !strings.Contains(out.String(), "rtgate running") {
 		if time.Now().After(deadline) {
 			t.Fatalf("run never reported the connection; log:\n%s", out.String())
 		}
@@ -89,5 +97,95 @@ func TestRunStopsWithItsContext(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not return after its context ended")
+	}
+}
+
+// startRun runs `rtgate run` with args until the test ends and returns its
+// log once it says it is running.
+func startRun(t *testing.T, args ...string) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- NewMain(out, out).Run(ctx, append(args, "run")) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "rtgate running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("rtgate never said it runs; log:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return out
+}
+
+func TestServeLegacyDoors(t *testing.T) {
+	rt := rtorrenttest.Start(t, nil)
+	sock := filepath.Join(t.TempDir(), "rtgate.sock")
+	log := startRun(t, "-rtorrent", rt.Addr(), "-scgi", sock, "-http", "127.0.0.1:0")
+
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode %v, want 0660", fi.Mode().Perm())
+	}
+
+	// SCGI, as Flood and rtxmlrpc speak it.
+	c, err := rtorrent.New("unix://"+sock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	v, err := c.Call(ctx, "system.client_version")
+	if err != nil || v.String() != "0.9.8" {
+		t.Fatalf("version through rtgate: %v, %v", v, err)
+	}
+	_, err = c.Call(ctx, "execute.throw", xmlrpc.NewString(""), xmlrpc.NewString("touch"), xmlrpc.NewString("/tmp/pwned"))
+	var fault *xmlrpc.Fault
+	if !errors.As(err, &fault) || fault.Code != xmlrpc.FaultRefused || !strings.Contains(fault.Message, "execute.throw") {
+		t.Errorf("execute.throw through rtgate: %v, want fault -507 naming it", err)
+	}
+
+	// HTTP /RPC2, as nginx's scgi_pass and xmlrpc.client speak it.
+	m := regexp.MustCompile(`msg="http listening" addr=(\S+)`).FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("no http address in the log:\n%s", log.String())
+	}
+	body := `<?xml version="1.0"?><methodCall><methodName>system.client_version</methodName><params/></methodCall>`
+	resp, err := http.Post("http://"+m[1]+"/RPC2", "text/xml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(got), "<string>0.9.8</string>") {
+		t.Errorf("/RPC2: %s %s", resp.Status, got)
+	}
+}
+
+func TestServeRefusesUnsafeListeners(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "http off loopback without a token", args: []string{"-http", "0.0.0.0:0"}, wantErr: "set auth.token_file"},
+		{name: "scgi over tcp off loopback", args: []string{"-http", "", "-scgi", "tcp://0.0.0.0:0"}, wantErr: "SCGI cannot authenticate"},
+	}
+	rt := rtorrenttest.Start(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runMain(t, append([]string{"-rtorrent", rt.Addr()}, append(tt.args, "run")...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

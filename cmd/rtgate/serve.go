@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/poller"
+	"github.com/rtgate/rtgate/rtorrent"
+	"github.com/rtgate/rtgate/scgi"
+	"github.com/rtgate/rtgate/topics"
+)
+
+// backend is what the rest of rtgate polls and calls.
+type backend struct {
+	kind    string // "rtorrent" or "embedded"
+	caller  gateway.Caller
+	raw     gateway.RawCaller // nil when calls cannot go upstream as bytes
+	version string
+	close   func() error
+}
+
+// openBackend picks the backend the configuration asks for.
+func (m *Main) openBackend(ctx context.Context) (*backend, error) {
+	c, err := m.client()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := scgi.NewClient(m.Config.RTorrent.Address, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &backend{kind: "rtorrent", caller: c, raw: raw, close: func() error { return nil }}
+	// Ask once so that a wrong address is said at start, not in a loop.
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	in, err := c.Info(ictx)
+	if err != nil {
+		m.Logger.Warn("rtorrent not reachable yet; the poller keeps trying", "rtorrent", c.Address(), "err", err)
+		return b, nil
+	}
+	b.version = in.Version
+	return b, nil
+}
+
+// run serves until ctx ends: the backend is polled into the topics hub, and
+// the front doors answer calls through the method policy.
+func (m *Main) run(ctx context.Context) error {
+	log := m.Logger
+	cfg := m.Config
+	token, err := m.token()
+	if err != nil {
+		return err
+	}
+	if cfg.Listen.HTTP != "" && token == "" && !isLoopback(cfg.Listen.HTTP) {
+		return fmt.Errorf("listen.http %s is not a loopback address: set auth.token_file so that clients must authenticate", cfg.Listen.HTTP)
+	}
+	policy, err := gateway.NewPolicy(gateway.PolicyConfig{Allow: cfg.Policy.Allow, Deny: cfg.Policy.Deny})
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+
+	b, err := m.openBackend(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+
+	p := poller.New(b.caller, &poller.Options{
+		Interval:  cfg.Poll.Interval,
+		FullSweep: cfg.Poll.FullSweep,
+		Logger:    log.With("part", "poller"),
+	})
+	hub := topics.NewHub(p.Factory(), nil)
+	defer hub.Close()
+
+	up := gateway.NewCoalescer(b.caller, &gateway.CoalesceOptions{
+		Raw: b.raw,
+		// A write through rtgate is published at once, not at the next
+		// tick. Writes that name no download (settings, loads by URL)
+		// show at the next tick, which notices added downloads.
+		OnWrite: func(_ string, targets []string) {
+			if len(targets) > 0 {
+				p.RequestRefresh(targets...)
+			}
+		},
+	})
+	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{Policy: policy, ErrorLog: log.With("part", "gateway")})
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.Run(gctx) })
+
+	if cfg.Listen.HTTP != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/RPC2", rpc)
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		l, err := net.Listen("tcp", cfg.Listen.HTTP)
+		if err != nil {
+			return fmt.Errorf("listen.http: %w", err)
+		}
+		log.Info("http listening", "addr", l.Addr().String(), "paths", "/RPC2")
+		g.Go(func() error {
+			return serveUntil(gctx, func() error { return srv.Serve(l) }, srv.Shutdown, http.ErrServerClosed)
+		})
+	}
+	if cfg.Listen.SCGI != "" {
+		l, err := listenSCGI(cfg.Listen.SCGI, os.FileMode(cfg.Listen.SCGIMode))
+		if err != nil {
+			return fmt.Errorf("listen.scgi: %w", err)
+		}
+		srv := &scgi.Server{Handler: rpc, ErrorLog: log.With("part", "scgi")}
+		log.Info("scgi listening", "addr", cfg.Listen.SCGI)
+		g.Go(func() error {
+			return serveUntil(gctx, func() error { return srv.Serve(l) }, srv.Shutdown, scgi.ErrServerClosed)
+		})
+	}
+
+	log.Info("rtgate running", "backend", b.kind, "version", b.version)
+	err = g.Wait()
+	log.Info("stopped")
+	if ctx.Err() != nil {
+		return nil // asked to stop
+	}
+	return err
+}
+
+// serveUntil runs serve until ctx ends, then shuts it down, giving
+// in-flight requests a few seconds.
+func serveUntil(ctx context.Context, serve func() error, shutdown func(context.Context) error, closed error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, closed) {
+		return err
+	}
+	return nil
+}
+
+// listenSCGI opens the SCGI door: a Unix socket with mode, or loopback TCP
+// (SCGI has no way to authenticate, so it never listens beyond loopback).
+func listenSCGI(addr string, mode os.FileMode) (net.Listener, error) {
+	if rest, ok := strings.CutPrefix(addr, "tcp://"); ok {
+		if !isLoopback(rest) {
+			return nil, fmt.Errorf("%s is not a loopback address: SCGI cannot authenticate its clients", addr)
+		}
+		return net.Listen("tcp", rest)
+	}
+	path := strings.TrimPrefix(addr, "unix://")
+	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(addr, "unix:") && strings.Contains(path, ":") {
+		return nil, fmt.Errorf("%q: want a socket path, unix:///path or tcp://127.0.0.1:port", addr)
+	}
+	// A socket left by an earlier run that nothing answers on is removed;
+	// one that answers belongs to someone else.
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("%s is in use by another process", path)
+		}
+		os.Remove(path)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// isLoopback reports whether a host:port listens on loopback only.
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// token returns the configured auth token, or "" for none.
+func (m *Main) token() (string, error) {
+	a := m.Config.Auth
+	if a.TokenFile == "" {
+		return a.Token, nil
+	}
+	data, err := os.ReadFile(a.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("auth.token_file: %w", err)
+	}
+	t := strings.TrimSpace(string(data))
+	if t == "" {
+		return "", fmt.Errorf("auth.token_file: %s is empty", a.TokenFile)
+	}
+	return t, nil
+}
+
+// Compile-time checks that the backends fit the parts that use them.
+var (
+	_ poller.Caller     = (*rtorrent.Client)(nil)
+	_ gateway.Caller    = (*rtorrent.Client)(nil)
+	_ gateway.RawCaller = (*scgi.Client)(nil)
+)
