@@ -222,6 +222,17 @@ func TestXMLRPCMalformed(t *testing.T) {
 			`<i4>-507</i4></value></member><member><name>faultString</name><value><string>rtgate: method "execute.throw" refused by policy</string>`},
 		{"refused inside", "text/xml", string(encodeCall(t, "d.multicall2", strs("", "main", "d.hash=", "d.name=", "execute.throw=sh,-c,id")...)), 200,
 			`rtgate: method "execute.throw" refused by policy (inside d.multicall2 field 3)`},
+		// What rTorrent's XML parser reads as execute.throw, rtgate's
+		// decoder reads the same way (checked against 0.9.8).
+		{"name split by a comment", "text/xml", `<methodCall><methodName>exe<!---->cute.throw</methodName></methodCall>`, 200,
+			`rtgate: method "execute.throw" refused by policy`},
+		{"name in CDATA", "text/xml", `<methodCall><methodName>execute<![CDATA[.throw]]></methodName></methodCall>`, 200,
+			`rtgate: method "execute.throw" refused by policy`},
+		{"name as character references", "text/xml", `<methodCall><methodName>&#101;xecute.thro&#x77;</methodName></methodCall>`, 200,
+			`rtgate: method "execute.throw" refused by policy`},
+		{"field split by a comment", "text/xml", `<methodCall><methodName>d.multicall2</methodName><params><param><value><string></string></value></param>` +
+			`<param><value><string>main</string></value></param><param><value><string>exe<!---->cute.throw=sh</string></value></param></params></methodCall>`, 200,
+			`rtgate: method "execute.throw" refused by policy (inside d.multicall2 field 1)`},
 		{"oversized", "text/xml", string(encodeCall(t, "cat", str(""), str(strings.Repeat("x", 5000)))), 413, "exceeds the limit of 4096"},
 		{"bad JSON", "application/json", `{"jsonrpc":"2.0",`, 200, `{"error":{"code":-32700,"message":"parse error`},
 	}
