@@ -12,9 +12,10 @@ import (
 // a number takes an integer or a decimal string, and fails with "Not a
 // value." on other text.
 
-// stringArg returns the single string argument of args.
+// stringArg returns the single string argument of args. Several
+// arguments are a list to rTorrent, and so the wrong type.
 func stringArg(args []xmlrpc.Value) (string, error) {
-	if len(args) == 0 || args[0].Kind() != xmlrpc.String {
+	if len(args) != 1 || args[0].Kind() != xmlrpc.String {
 		return "", errWrongType
 	}
 	return args[0].String(), nil
@@ -22,7 +23,7 @@ func stringArg(args []xmlrpc.Value) (string, error) {
 
 // valueArg returns the single numeric argument of args.
 func valueArg(args []xmlrpc.Value) (int64, error) {
-	if len(args) == 0 {
+	if len(args) != 1 {
 		return 0, errWrongType
 	}
 	return toValue(args[0])
@@ -51,7 +52,7 @@ func toValue(v xmlrpc.Value) (int64, error) {
 // bytes, or of kilobytes with a "k" suffix ("5k" is 5120). Rates below
 // 1 KiB mean unlimited, as in rTorrent.
 func rateArg(args []xmlrpc.Value) (int64, error) {
-	if len(args) == 0 {
+	if len(args) != 1 {
 		return 0, errWrongType
 	}
 	v := args[0]

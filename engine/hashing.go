@@ -1,6 +1,13 @@
 package engine
 
-import "slices"
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent"
+)
 
 // Hash checks run one at a time, in the order they were asked for, as in
 // rTorrent's hash queue. A download waiting in the queue already has its
@@ -36,7 +43,7 @@ func (e *Engine) hashLoop() {
 			if d == nil {
 				break
 			}
-			err := r.t.VerifyDataContext(e.ctx)
+			err := verify(e.ctx, r.t)
 			e.mu.Lock()
 			if !d.gone && d.run == r && d.hashing != 0 {
 				d.hashing = 0
@@ -77,4 +84,55 @@ func (e *Engine) nextHash() (*download, *running) {
 	}
 	e.hashQueue = nil
 	return nil, nil
+}
+
+// verifyWorkers is how many pieces are queued for hashing at once:
+// anacrolix's VerifyData queues one at a time, which leaves its hashers
+// idle between pieces.
+const verifyWorkers = 4
+
+// verify hashes every piece of t and waits until anacrolix has recorded
+// the results: a piece's check counts as done before its completion is
+// marked.
+func verify(ctx context.Context, t *torrent.Torrent) error {
+	n := t.NumPieces()
+	var wg sync.WaitGroup
+	errs := make([]error, verifyWorkers)
+	for w := range verifyWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += verifyWorkers {
+				if err := t.Piece(i).VerifyDataContext(ctx); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for {
+		busy := false
+		for _, run := range t.PieceStateRuns() {
+			if run.Hashing || run.QueuedForHash || run.Marking {
+				busy = true
+				break
+			}
+		}
+		if !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.Closed():
+			return context.Canceled
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
