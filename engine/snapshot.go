@@ -44,8 +44,28 @@ func (e *Engine) takeSnapshot(d *download) *snapshot {
 	if d.info != nil {
 		s.bytesDone = r.t.BytesCompleted()
 		s.chunksDone = int64(st.PiecesComplete)
+		if s.complete() {
+			e.noteFinished(d)
+		}
 	}
 	return s
+}
+
+// noteFinished stamps d.timestamp.finished the first time a transferring
+// download is seen complete, and has the announcer tell the trackers.
+// The sampler notices within a second; a call that sees it first does it
+// at once, so that d.complete and d.timestamp.finished agree.
+func (e *Engine) noteFinished(d *download) {
+	r := d.run
+	if d.tsFinished != 0 || d.hashing != 0 || r == nil || !r.active {
+		return
+	}
+	d.tsFinished = e.now()
+	e.markDirty(d)
+	select {
+	case r.completed <- struct{}{}:
+	default:
+	}
 }
 
 // complete is d.complete: every piece verified.

@@ -113,13 +113,8 @@ func (e *Engine) sample(s *sampler) {
 		if up > 0 || down > 0 {
 			d.lastActive = now.Unix()
 		}
-		if d.info != nil && it.piecesDone == d.numPieces && d.tsFinished == 0 && d.hashing == 0 {
-			d.tsFinished = now.Unix()
-			e.markDirty(d)
-			select {
-			case it.r.completed <- struct{}{}:
-			default:
-			}
+		if d.info != nil && it.piecesDone == d.numPieces {
+			e.noteFinished(d)
 		}
 	}
 	for d := range s.windows {
