@@ -65,6 +65,7 @@ type Refusal struct {
 	Where string
 }
 
+// Error returns the message clients see.
 func (r *Refusal) Error() string {
 	msg := fmt.Sprintf("rtgate: method %q refused by policy", r.Method)
 	if r.Reason != "" {

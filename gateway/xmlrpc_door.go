@@ -73,6 +73,8 @@ func NewHandler(up *Coalescer, opts *HandlerOptions) *Handler {
 	return h
 }
 
+// ServeHTTP answers one XML-RPC or JSON-RPC request; see Handler and the
+// status table in errors.go.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
