@@ -62,8 +62,8 @@ type CoalesceOptions struct {
 // through. A shared call runs on its own context, canceled only when every
 // caller waiting for it has given up.
 //
-// A Coalescer is a Caller, safe for concurrent use. It holds no goroutine
-// between calls.
+// A Coalescer is a Caller, safe for concurrent use. It needs no Close: its
+// goroutines live only as long as the upstream calls they make.
 type Coalescer struct {
 	backend Caller
 	opts    CoalesceOptions
@@ -455,12 +455,6 @@ func mayHaveSent(err error) bool {
 	var dial *scgi.DialError
 	return !errors.As(err, &dial) && !errors.Is(err, errNoSlot)
 }
-
-var (
-	errNoSlot           = errors.New("gave up waiting for an upstream slot")
-	errUpstreamStatus   = errors.New("rtorrent answered with an unexpected status")
-	errBadUpstreamValue = errors.New("rtorrent's reply cannot be encoded")
-)
 
 // rtorrent09MaxRequest is the largest request rTorrent 0.9.x reads; it
 // closes the connection on a larger one (16 MiB at HEAD).

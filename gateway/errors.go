@@ -47,6 +47,21 @@ const (
 // match a command name.
 var ErrBadPattern = errors.New("gateway: bad policy pattern")
 
+// Unexported sentinels, wrapped with context where they occur.
+var (
+	// errParams: JSON params the dialect cannot carry (answered -32602).
+	errParams = errors.New("invalid parameters")
+	// errBadTorrent: bytes that are not a bencoded torrent with an info dictionary.
+	errBadTorrent = errors.New("not a bencoded torrent")
+	// errNoSlot: a caller's context ended while it waited for an upstream slot.
+	errNoSlot = errors.New("gave up waiting for an upstream slot")
+	// errUpstreamStatus: rTorrent (or whatever listens) answered a status other than 200.
+	errUpstreamStatus = errors.New("rtorrent answered with an unexpected status")
+	// errBadUpstreamValue: a reply rtgate cannot pass on (a value Flood's dialect lacks, a
+	// system.multicall answer of the wrong shape).
+	errBadUpstreamValue = errors.New("rtorrent's reply cannot be passed on")
+)
+
 // Refusal is the error of a call the Policy does not allow. Its text is the
 // message clients see, in a -507 fault (XML-RPC) or error (JSON-RPC):
 //

@@ -3,11 +3,8 @@ package gateway
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"strings"
 )
-
-var errBadTorrent = errors.New("not a bencoded torrent")
 
 // infoHash returns the info hash of a .torrent file, as rTorrent prints it
 // (40 uppercase hex digits): the SHA-1 of the bencoded "info" value, exactly

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -35,10 +34,6 @@ import (
 // maxJSONDepth bounds array and object nesting in JSON params, as the XML
 // decoder bounds it.
 const maxJSONDepth = 32
-
-// errParams is wrapped by the errors of params that the dialect cannot
-// carry; they are answered -32602.
-var errParams = errors.New("invalid parameters")
 
 // jsonToValues converts a JSON params array to XML-RPC values.
 func jsonToValues(raw json.RawMessage) ([]xmlrpc.Value, error) {
