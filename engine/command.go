@@ -44,6 +44,10 @@ type command struct {
 	// raw commands take the params of a top-level call as they came,
 	// without a target split off: system.multicall, system.listMethods.
 	raw bool
+	// object commands take their arguments as rTorrent passes them, one
+	// object: args holds a single value, an Array when the arguments were
+	// a list. not, and and or tell "{x}" from "x".
+	object bool
 }
 
 // call is the state of one top-level call (or one system.multicall entry):
@@ -141,6 +145,9 @@ func (c *call) eval(x *expr, t target) (xmlrpc.Value, error) {
 			}
 			args[i] = v
 		}
+	}
+	if x.cmd.object && x.isList {
+		args = []xmlrpc.Value{xmlrpc.NewArray(args...)}
 	}
 	return c.invoke(x.cmd, t, args)
 }

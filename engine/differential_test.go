@@ -70,25 +70,26 @@ func normalize(v xmlrpc.Value, dir string) xmlrpc.Value {
 	return v
 }
 
-// compareValues fails the test where got (the engine's) differs from want
-// (rTorrent's) in kind, or in value unless the field is in volatile.
+// compareRows fails the test where got differs from want in shape or
+// kind, or in value unless the field is in volatile. what names the
+// comparison, as "flood poll: rtorrent vs engine".
 func compareRows(t *testing.T, what string, fields []string, want, got [][]xmlrpc.Value, volatile map[string]bool) {
 	t.Helper()
 	if len(want) != len(got) {
-		t.Fatalf("%s: rTorrent has %d rows, the engine %d\nrtorrent: %v\nengine:   %v", what, len(want), len(got), want, got)
+		t.Fatalf("%s: want %d rows, got %d\nwant: %v\ngot:  %v", what, len(want), len(got), want, got)
 	}
 	for i := range want {
 		if len(want[i]) != len(got[i]) {
-			t.Fatalf("%s row %d: rTorrent has %d values, the engine %d", what, i, len(want[i]), len(got[i]))
+			t.Fatalf("%s row %d: want %d values, got %d", what, i, len(want[i]), len(got[i]))
 		}
 		for j := range want[i] {
 			w, g := want[i][j], got[i][j]
 			if w.Kind() != g.Kind() {
-				t.Errorf("%s row %d field %s: rTorrent answers %v (%v), the engine %v (%v)", what, i, fields[j], w.Kind(), w, g.Kind(), g)
+				t.Errorf("%s row %d field %s: want %v (%v), got %v (%v)", what, i, fields[j], w.Kind(), w, g.Kind(), g)
 				continue
 			}
 			if !volatile[fields[j]] && !w.Equal(g) {
-				t.Errorf("%s row %d field %s: rTorrent answers %v, the engine %v", what, i, fields[j], w, g)
+				t.Errorf("%s row %d field %s: want %v, got %v", what, i, fields[j], w, g)
 			}
 		}
 	}
@@ -137,7 +138,7 @@ func TestFloodPollMatchesRtorrent(t *testing.T) {
 	volatile := map[string]bool{
 		"d.timestamp.finished=": true, // when each finished checking
 	}
-	compareRows(t, "flood poll", floodFields, rt, en, volatile)
+	compareRows(t, "flood poll (want rTorrent, got engine)", floodFields, rt, en, volatile)
 	for i, r := range rt {
 		if fin := r[24].Int(); (fin != 0) != (en[i][24].Int() != 0) {
 			t.Errorf("row %d: d.timestamp.finished rTorrent %d, engine %d: one says finished, the other not", i, fin, en[i][24].Int())
@@ -166,6 +167,9 @@ func TestCommandStringsMatchRtorrent(t *testing.T) {
 		`cat="$f.multicall=d.hash=,f.size_bytes=,f.size_chunks=,cat=;"`,
 		`cat="$t.multicall=d.hash=,t.is_enabled=,cat=|,t.scrape_complete=,cat=|,t.scrape_incomplete=,cat=|,t.url=,cat={|||}"`,
 		"not=$d.state=", "cat=$not=$d.state=", "or={d.state=,d.is_open=}", "and={d.is_open=,d.state=}",
+		"or={d.name=}", "not=$d.name=", "and={d.name=}", "not=$d.custom1=", "or={{d.state=,d.is_open=}}",
+		"or=1", "or=0", "not=0", "not=", "and=", "or=", "equal={d.name=,d.name=}", "equal={d.name=}",
+		"equal=$d.name=,$d.name=", "not={d.state=}", "and=d.state=",
 		"equal={d.custom=k,cat=v}", "equal={d.state=,value=0}", "less={d.size_bytes=,value=100000}",
 		"greater={d.size_bytes=,value=100000}", `match={d.name=,"cmds.*"}`, `match={d.name=,"md"}`,
 		"d.size_bytes=", "cat=$d.size_bytes=", "d.name=$d.hash=",
@@ -404,7 +408,7 @@ func TestDetailsMatchRtorrent(t *testing.T) {
 			}
 			i++
 		})
-		compareRows(t, "f.multicall "+pattern, fileFields, got[0], got[1], nil)
+		compareRows(t, "f.multicall "+pattern+" (want rTorrent, got engine)", fileFields, got[0], got[1], nil)
 	}
 
 	trackerFields := []string{"t.url=", "t.type=", "t.is_enabled=", "t.group=", "t.scrape_complete=", "t.scrape_incomplete=", "t.scrape_downloaded=", "t.min_interval=", "t.normal_interval="}
@@ -417,7 +421,7 @@ func TestDetailsMatchRtorrent(t *testing.T) {
 		}
 		i++
 	})
-	compareRows(t, "t.multicall", trackerFields, got[0], got[1], nil)
+	compareRows(t, "t.multicall (want rTorrent, got engine)", trackerFields, got[0], got[1], nil)
 
 	// File priorities, then Flood's percentage.
 	p.each(func(_ string, c caller, _ string) {
@@ -518,19 +522,19 @@ func TestLoadCommandsMatchRtorrent(t *testing.T) {
 		"d.custom1=", "d.custom2=", "d.priority=", "d.state=", "d.is_multi_file=", "d.tied_to_file=", "d.size_files=",
 		"d.size_bytes=", "d.size_chunks=", "d.chunk_size=", "d.creation_date="}
 	rt, en := p.pollBoth(t, "main", fields...)
-	compareRows(t, "after load", fields, rt, en, nil)
+	compareRows(t, "after load (want rTorrent, got engine)", fields, rt, en, nil)
 
 	// d.directory.set and d.directory_base.set on a multi-file download.
 	p.each(func(_ string, c caller, _ string) {
 		call(t, c, "d.directory.set", multi.Hash, other)
 	})
 	rt, en = p.pollBoth(t, "main", fields[:5]...)
-	compareRows(t, "after d.directory.set", fields[:5], rt, en, nil)
+	compareRows(t, "after d.directory.set (want rTorrent, got engine)", fields[:5], rt, en, nil)
 	p.each(func(_ string, c caller, _ string) {
 		call(t, c, "d.directory_base.set", multi.Hash, other)
 	})
 	rt, en = p.pollBoth(t, "main", fields[:5]...)
-	compareRows(t, "after d.directory_base.set", fields[:5], rt, en, nil)
+	compareRows(t, "after d.directory_base.set (want rTorrent, got engine)", fields[:5], rt, en, nil)
 }
 
 func anys(ss []string) []any {
@@ -539,4 +543,61 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// TestMagnetPlaceholderMatchesRtorrent: before its metadata arrives, a
+// magnet download looks the same in both.
+func TestMagnetPlaceholderMatchesRtorrent(t *testing.T) {
+	p := newPair(t)
+	h := rtorrenttest.MakeTorrentBytes(t, "placeholder.bin", 1000).Hash
+	uri := "magnet:?xt=urn:btih:" + h + "&dn=hello&tr=http%3A%2F%2F127.0.0.1%3A1%2Fann"
+	p.each(func(_ string, c caller, _ string) {
+		call(t, c, "load.normal", "", uri)
+		waitRow(t, c, h, 10*time.Second, func([]xmlrpc.Value) bool { return true })
+	})
+	fields := []string{"d.hash=", "d.name=", "d.size_bytes=", "d.size_chunks=", "d.chunk_size=", "d.state=", "d.is_open=",
+		"d.complete=", "d.bytes_done=", "d.directory=", "d.base_path=", "d.is_multi_file=", "d.size_files=", "d.is_private=",
+		"d.creation_date=", "d.tied_to_file=", `cat="$t.multicall=d.hash=,t.is_enabled=,t.url=,cat={|||}"`,
+		`cat="$f.multicall=d.hash=,f.path=,f.size_bytes=,f.size_chunks=,cat={|||}"`}
+	rt, en := p.pollBoth(t, "main", fields...)
+	compareRows(t, "magnet (want rTorrent, got engine)", fields, rt, en, nil)
+}
+
+// TestFilteredMatchesRtorrent runs d.multicall.filtered with the filters
+// rtgate's poller uses (one hash, several hashes, a regular expression)
+// and others.
+func TestFilteredMatchesRtorrent(t *testing.T) {
+	p := newPair(t)
+	var hashes []string
+	for i := range 4 {
+		tr := p.makeBoth(t, fmt.Sprintf("filtered-%d.bin", i), 20_000+int64(i)*10_000, nil)
+		hashes = append(hashes, tr.Hash)
+		method := "load.raw"
+		if i%2 == 1 {
+			method = "load.raw_start"
+		}
+		p.each(func(_ string, c caller, _ string) { load(t, c, method, tr) })
+	}
+	for _, h := range hashes {
+		p.each(func(_ string, c caller, _ string) { settled(t, c, h) })
+	}
+	filters := []string{
+		"equal={d.hash=,cat=" + hashes[2] + "}",
+		"or={equal={d.hash=,cat=" + hashes[0] + "},equal={d.hash=,cat=" + hashes[3] + "}}",
+		`match={d.hash=,"^(` + hashes[1] + "|" + hashes[2] + `)$"}`,
+		`match={d.name=,"filtered-[02].*"}`,
+		"d.state=", "not=$d.state=", "d.name=", "bogus=", "true=", "and={d.state=,d.complete=}",
+		"less={d.size_bytes=,value=35000}", "greater={d.size_bytes=,value=35000}", "d.custom1=",
+		`or={"equal={d.hash=,cat=` + hashes[0] + `}","equal={d.hash=,cat=` + hashes[3] + `}"}`,
+		"or={d.state=,d.is_open=}", "and={d.state=,value=1}", "or={d.state=,1}", "or=d.state=",
+	}
+	for _, f := range filters {
+		for _, view := range []string{"main", "started", "stopped"} {
+			want := call(t, p.rt, "d.multicall.filtered", "", view, f, "d.name=", "d.state=")
+			got := call(t, p.en, "d.multicall.filtered", "", view, f, "d.name=", "d.state=")
+			if !want.Equal(got) {
+				t.Errorf("filter %q over %s: rTorrent %v, engine %v", f, view, want, got)
+			}
+		}
+	}
 }

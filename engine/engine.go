@@ -306,6 +306,9 @@ func (e *Engine) callOne(ctx context.Context, cmd *command, params []xmlrpc.Valu
 		var t target
 		var args []xmlrpc.Value
 		t, args, err = c.resolveTarget(params)
+		if cmd.object && len(args) > 1 {
+			args = []xmlrpc.Value{xmlrpc.NewArray(args...)}
+		}
 		if err == nil {
 			v, err = c.invoke(cmd, t, args)
 		}

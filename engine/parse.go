@@ -34,8 +34,9 @@ type expr struct {
 	cmd   *command // nil: unknown command, reported when run
 	args  []node
 	value []xmlrpc.Value // the arguments when no node needs evaluating
-	err   error          // parse error, reported when run
-	empty bool           // blank input or a comment: runs to nothing
+	err    error          // parse error, reported when run
+	empty  bool           // blank input or a comment: runs to nothing
+	isList bool           // the arguments were a list ("{x}" or "x,y"), not one object
 }
 
 // node is one argument: a literal string, a list, or a "$command".
@@ -101,6 +102,7 @@ func compile(s string, table map[string]*command) *expr {
 		return x
 	}
 	x.cmd = table[x.name]
+	x.isList = whole.isList
 	if whole.isList {
 		x.args = whole.list
 	} else {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -291,6 +292,55 @@ func TestDownloadFromRtorrent(t *testing.T) {
 	tps := call(t, e, "t.multicall", tr.Hash, "", "t.url=", "t.success_counter=", "t.scrape_complete=", "t.latest_event=")
 	if tps.Len() != 1 || tps.Index(0).Index(1).Int() < 1 || tps.Index(0).Index(2).Int() < 1 {
 		t.Errorf("t.multicall after announces: %v", tps)
+	}
+
+	// With the only seed gone, a restarted engine still has it all: it
+	// resumes from its session without downloading or checking again.
+	rti.Stop()
+	e = restart(t, e)
+	r = row(t, e, tr.Hash, "d.complete=", "d.bytes_done=", "d.down.total=", "d.hashing=", "d.is_active=")
+	if r[0].Int() != 1 || r[1].Int() != size || r[2].Int() < size || r[3].Int() != 0 || r[4].Int() != 1 {
+		t.Errorf("after restart: complete, bytes_done, down.total, hashing, active = %v", r)
+	}
+	if got, want := sha256File(t, filepath.Join(e.dataDir, tr.Name)), sha256File(t, tr.Path); got != want {
+		t.Fatalf("content changed across the restart")
+	}
+}
+
+// TestMagnetFromRtorrent loads a magnet URI whose tracker knows a real
+// rTorrent seeding the torrent: the engine shows rTorrent's placeholder
+// ("<HASH>.meta", one byte) until the metadata comes from rTorrent, then
+// the torrent itself, which it downloads and keeps across a restart.
+func TestMagnetFromRtorrent(t *testing.T) {
+	tk := newTracker(t)
+	rti, rt := startRtorrent(t)
+	tr := rtorrenttest.MakeTorrent(t, rti.DownloadDir, "magnet", 300_000, &rtorrenttest.TorrentOptions{Announce: tk.url(), Files: 2})
+	load(t, rt, "load.raw_start", tr)
+	waitRow(t, rt, tr.Hash, 20*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=")
+	tk.waitAnnounce(t, tr.Hash, rti.Port, "started")
+
+	e := newEnv(t)
+	uri := "magnet:?xt=urn:btih:" + strings.ToLower(tr.Hash) + "&dn=magnet&tr=" + url.QueryEscape(tk.url())
+	call(t, e, "load.normal", "", uri, "d.custom.set=addtime,42")
+	r := row(t, e, tr.Hash, "d.name=", "d.size_bytes=", "d.is_multi_file=", "d.state=")
+	if r[0].String() != tr.Hash+".meta" || r[1].Int() != 1 || r[2].Int() != 0 || r[3].Int() != 0 {
+		t.Errorf("magnet before metadata: name, size, multi, state = %v", r)
+	}
+	call(t, e, "d.start", tr.Hash)
+	r = waitRow(t, e, tr.Hash, 60*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 },
+		"d.complete=", "d.name=", "d.size_bytes=", "d.is_multi_file=", "d.size_files=", "d.custom=addtime")
+	if r[1].String() != "magnet" || r[2].Int() != 300_000 || r[3].Int() != 1 || r[4].Int() != 2 || r[5].String() != "42" {
+		t.Errorf("magnet after metadata: name, size, multi, files, addtime = %v", r[1:])
+	}
+	for _, f := range tr.Files {
+		if got, want := sha256File(t, filepath.Join(e.dataDir, "magnet", filepath.FromSlash(f))), sha256File(t, filepath.Join(tr.Path, filepath.FromSlash(f))); got != want {
+			t.Errorf("%s: content differs", f)
+		}
+	}
+	rti.Stop()
+	e = restart(t, e)
+	if r := row(t, e, tr.Hash, "d.name=", "d.complete=", "d.size_bytes="); r[0].String() != "magnet" || r[1].Int() != 1 || r[2].Int() != 300_000 {
+		t.Errorf("magnet download after restart: %v", r)
 	}
 }
 

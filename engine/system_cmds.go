@@ -105,52 +105,32 @@ func logicCommands() []*command {
 			n, err := toValue(args[0])
 			return xmlrpc.NewInt(n), err
 		}},
-		{name: "not", fn: func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
-			if len(args) == 0 {
-				return one, nil
+		{name: "not", object: true, fn: func(_ *call, _ target, args []xmlrpc.Value) (xmlrpc.Value, error) {
+			// rTorrent's not takes a value and never runs a command: the
+			// first element of a list, or the argument itself.
+			v := xmlrpc.Value{}
+			if len(args) > 0 {
+				v = args[0]
 			}
-			v, err := c.operand(args[0], t)
-			if err != nil {
-				return xmlrpc.Value{}, err
+			if v.Kind() == xmlrpc.Array && v.Len() > 0 {
+				v = v.Index(0)
 			}
 			return boolValue(!truthy(v)), nil
 		}},
-		{name: "and", fn: func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
-			for _, a := range args {
-				v, err := c.operand(a, t)
-				if err != nil {
-					return xmlrpc.Value{}, err
-				}
-				if !truthy(v) {
-					return zero, nil
-				}
-			}
-			return one, nil
-		}},
-		{name: "or", fn: func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
-			for _, a := range args {
-				v, err := c.operand(a, t)
-				if err != nil {
-					return xmlrpc.Value{}, err
-				}
-				if truthy(v) {
-					return one, nil
-				}
-			}
-			return zero, nil
-		}},
+		{name: "and", object: true, fn: logicCmd(false)},
+		{name: "or", object: true, fn: logicCmd(true)},
 		{name: "equal", fn: compareCmd(func(r int) bool { return r == 0 })},
 		{name: "less", fn: compareCmd(func(r int) bool { return r < 0 })},
 		{name: "greater", fn: compareCmd(func(r int) bool { return r > 0 })},
 		{name: "match", fn: func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
-			if len(args) != 2 || args[1].Kind() != xmlrpc.String {
+			if len(args) < 2 || args[len(args)-1].Kind() != xmlrpc.String {
 				return xmlrpc.Value{}, errWrongType
 			}
 			v, err := c.operand(args[0], t)
 			if err != nil {
 				return xmlrpc.Value{}, err
 			}
-			re, err := c.regexp(args[1].String())
+			re, err := c.regexp(args[len(args)-1].String())
 			if err != nil {
 				return xmlrpc.Value{}, err
 			}
@@ -163,11 +143,44 @@ func logicCommands() []*command {
 	}
 }
 
-// operand evaluates an argument of a logic command: a string is a command
-// string run on the target ("d.state="), anything else is itself.
+// logicCmd builds and (any false) and or (any true) as rTorrent 0.9.8 has
+// them: one argument that is not a list is judged as it is, without being
+// run ("or=0" is true: "0" is a non-empty string); the elements of a list
+// are numbers taken as they are or command strings run on the target, and
+// anything else is the wrong type.
+func logicCmd(isOr bool) cmdFunc {
+	return func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
+		if len(args) == 0 {
+			return boolValue(false), nil
+		}
+		if args[0].Kind() != xmlrpc.Array {
+			return boolValue(truthy(args[0])), nil
+		}
+		for _, a := range args[0].Values() {
+			var v xmlrpc.Value
+			switch a.Kind() {
+			case xmlrpc.Int, xmlrpc.Bool:
+				v = a
+			case xmlrpc.String:
+				var err error
+				if v, err = c.operand(a, t); err != nil {
+					return xmlrpc.Value{}, err
+				}
+			default:
+				return xmlrpc.Value{}, errWrongType
+			}
+			if truthy(v) == isOr {
+				return boolValue(isOr), nil
+			}
+		}
+		return boolValue(!isOr), nil
+	}
+}
+
+// operand runs a command string on the target ("d.state=").
 func (c *call) operand(a xmlrpc.Value, t target) (xmlrpc.Value, error) {
 	if a.Kind() != xmlrpc.String {
-		return a, nil
+		return xmlrpc.Value{}, errWrongType
 	}
 	v, err := c.eval(c.compile(a.String()), t)
 	if err != nil {
@@ -176,18 +189,19 @@ func (c *call) operand(a xmlrpc.Value, t target) (xmlrpc.Value, error) {
 	return result(v), nil
 }
 
-// compareCmd builds equal, less and greater: two command strings run on
-// the target and compared, numbers with numbers, text with text.
+// compareCmd builds equal, less and greater as rTorrent 0.9.8 has them:
+// the first and the last argument are command strings run on the target,
+// and their results compared, numbers with numbers, text with text.
 func compareCmd(ok func(int) bool) cmdFunc {
 	return func(c *call, t target, args []xmlrpc.Value) (xmlrpc.Value, error) {
-		if len(args) != 2 {
-			return xmlrpc.Value{}, errWrongType
+		if len(args) == 0 {
+			return xmlrpc.Value{}, fault(xmlrpc.FaultParse, "Wrong argument count.")
 		}
 		a, err := c.operand(args[0], t)
 		if err != nil {
 			return xmlrpc.Value{}, err
 		}
-		b, err := c.operand(args[1], t)
+		b, err := c.operand(args[len(args)-1], t)
 		if err != nil {
 			return xmlrpc.Value{}, err
 		}
