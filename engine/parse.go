@@ -30,10 +30,10 @@ import (
 
 // expr is one parsed command: a name and its arguments.
 type expr struct {
-	name  string
-	cmd   *command // nil: unknown command, reported when run
-	args  []node
-	value []xmlrpc.Value // the arguments when no node needs evaluating
+	name   string
+	cmd    *command // nil: unknown command, reported when run
+	args   []node
+	value  []xmlrpc.Value // the arguments when no node needs evaluating
 	err    error          // parse error, reported when run
 	empty  bool           // blank input or a comment: runs to nothing
 	isList bool           // the arguments were a list ("{x}" or "x,y"), not one object
