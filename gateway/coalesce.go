@@ -189,19 +189,12 @@ func (c *Coalescer) forward(ctx context.Context, method string, params []xmlrpc.
 	}
 	if !readOnly(method, params) {
 		reply, err := c.doRaw(ctx, body)
-		if err != nil {
-			if mayHaveSent(err) {
-				c.wrote(method, params)
-			}
-			return nil, err
-		}
-		done := reply.body.Close
-		reply.body = &onClose{ReadCloser: reply.body, fn: func() error {
-			err := done()
+		if err == nil || mayHaveSent(err) {
+			// rTorrent answers once it has run the call: the write is
+			// done, whatever is left to stream.
 			c.wrote(method, params)
-			return err
-		}}
-		return reply, nil
+		}
+		return reply, err
 	}
 	if c.opts.Fresh != nil {
 		if v, ok := c.opts.Fresh(method, params); ok {
@@ -360,8 +353,16 @@ func (c *Coalescer) acquire(ctx context.Context) error {
 
 func (c *Coalescer) release() { <-c.sem }
 
-// wrote calls OnWrite.
+// wrote records a write that may have changed rTorrent's state. Reads in
+// flight may have been answered before it: they take no new callers, so
+// that a read issued after a write returned never shares an older answer.
+// Then it calls OnWrite.
 func (c *Coalescer) wrote(method string, params []xmlrpc.Value) {
+	c.mu.Lock()
+	for _, f := range c.flights {
+		c.removeLocked(f)
+	}
+	c.mu.Unlock()
 	if c.opts.OnWrite != nil {
 		c.opts.OnWrite(method, callTargets(method, params, nil))
 	}

@@ -375,3 +375,38 @@ func TestCoalesceMaxUpstream(t *testing.T) {
 	}
 	waitFor(t, func() bool { return blocked.inFlight.Load() == 0 })
 }
+
+// TestCoalesceReadAfterWrite checks that a read issued after a write
+// returned never shares the answer of a read that began before it.
+func TestCoalesceReadAfterWrite(t *testing.T) {
+	b := startBackend(t, nil)
+	tr := rtorrenttest.MakeTorrentBytes(t, "after-write", 1000)
+	loadTorrent(t, b.client, tr)
+	b.client.Call(context.Background(), "d.custom.set", strs(tr.Hash, "k", "old")...)
+	// Reads are answered by rTorrent at once and handed back late, so the
+	// first is still in flight when the write returns.
+	lateReads := callerFunc(func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+		v, err := b.client.Call(ctx, method, params...)
+		if method == "d.custom" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return v, err
+	})
+	co := gateway.NewCoalescer(lateReads, nil)
+	first := make(chan xmlrpc.Value)
+	go func() {
+		v, _ := co.Call(context.Background(), "d.custom", strs(tr.Hash, "k")...)
+		first <- v
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := co.Call(context.Background(), "d.custom.set", strs(tr.Hash, "k", "new")...); err != nil {
+		t.Fatal(err)
+	}
+	after, err := co.Call(context.Background(), "d.custom", strs(tr.Hash, "k")...)
+	if err != nil || after.String() != "new" {
+		t.Errorf("read after the write: %v %v, want new", after, err)
+	}
+	if v := <-first; v.String() != "old" {
+		t.Errorf("read before the write: %v, want old", v)
+	}
+}

@@ -151,7 +151,9 @@
 // every command they run a read in the default table) that overlap in time
 // as one upstream call; CoalesceOptions.Window keeps a result for identical
 // reads that arrive just after. The shared call runs on its own context,
-// canceled only when every caller has given up. A raw reply is read from
+// canceled only when every caller has given up. A write makes the reads
+// then in flight unjoinable, so a read issued after a write returned never
+// shares an answer from before it. A raw reply is read from
 // rTorrent as fast as it comes into one buffer that every client streams
 // from at its own pace. Writes go straight through, then CoalesceOptions.OnWrite
 // hears of them with the info hashes they name; CoalesceOptions.Fresh may

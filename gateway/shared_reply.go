@@ -12,6 +12,8 @@ import (
 // rTorrent sends, readers follow behind. The bytes are held until the last
 // reader is done with the flight, never copied per client.
 type sharedReply struct {
+	want int64 // the reply's Content-Length, or -1: the stream ends there
+
 	mu   sync.Mutex
 	buf  []byte // bytes before len(buf) never change
 	done bool
@@ -33,7 +35,7 @@ func newSharedReply(contentLength int64) *sharedReply {
 	if contentLength > 0 {
 		n = min(contentLength, maxPrealloc)
 	}
-	return &sharedReply{buf: make([]byte, 0, n), wake: make(chan struct{})}
+	return &sharedReply{want: contentLength, buf: make([]byte, 0, n), wake: make(chan struct{})}
 }
 
 // pump reads r to its end into the reply. It is the only writer.
@@ -51,7 +53,9 @@ func (s *sharedReply) pump(r io.Reader) {
 		s.mu.Unlock()
 
 		n, err := r.Read(spare)
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || s.want >= 0 && int64(len(s.buf)+n) >= s.want && err == nil {
+			// The last byte is in: the call is over even if rTorrent has
+			// not closed the connection yet.
 			err = io.EOF
 		}
 		if err != nil && s.onEnd != nil {
