@@ -24,8 +24,10 @@ var optFalse = g.Some(false)
 
 // running is a download's presence in the anacrolix client.
 type running struct {
-	t      *torrent.Torrent
-	active bool // data allowed, announcing
+	t          *torrent.Torrent
+	active     bool // data allowed, announcing
+	announcing bool // the announcer runs (only when there are trackers)
+	ctx        context.Context
 
 	// Set while active: stopping the announcer (and the magnet's info
 	// waiter) and poking it.
@@ -103,15 +105,11 @@ func (e *Engine) activate(d *download) {
 	r.t.AllowDataUpload()
 	r.t.SetMaxEstablishedConns(e.maxPeers())
 	ctx, cancel := context.WithCancel(e.ctx)
-	r.cancel = cancel
+	r.ctx, r.cancel = ctx, cancel
 	r.kick = make(chan struct{}, 1)
 	r.completed = make(chan struct{}, 1)
 	r.active = true
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		e.announceLoop(ctx, d, r)
-	}()
+	e.startAnnouncer(d)
 	if d.info == nil {
 		e.wg.Add(1)
 		go func() {
@@ -121,13 +119,28 @@ func (e *Engine) activate(d *download) {
 	}
 }
 
+// startAnnouncer starts announcing an active d if it has trackers and is
+// not announced yet: a download without trackers costs no goroutine.
+func (e *Engine) startAnnouncer(d *download) {
+	r := d.run
+	if r == nil || !r.active || r.announcing || len(d.trackerGroups()) == 0 {
+		return
+	}
+	r.announcing = true
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.announceLoop(r.ctx, d, r)
+	}()
+}
+
 // deactivate stops d's transfers and announces, keeping it in the client
 // (for a hash check).
 func (e *Engine) deactivate(d *download) {
 	r := d.run
 	r.final = e.totalsOf(d)
 	r.cancel()
-	r.active = false
+	r.active, r.announcing = false, false
 	r.t.DisallowDataDownload()
 	r.t.DisallowDataUpload()
 	r.t.SetMaxEstablishedConns(0)

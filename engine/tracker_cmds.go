@@ -55,6 +55,7 @@ func trackerCommands() []*command {
 	setEnabled := func(c *call, t target, on bool) {
 		t.d.trackers[t.index].enabled = on
 		c.e.markDirty(t.d)
+		c.e.startAnnouncer(t.d)
 	}
 	cmds = append(cmds,
 		&command{name: "t.enable", kind: targetTracker, fn: func(c *call, t target, _ []xmlrpc.Value) (xmlrpc.Value, error) {
@@ -96,6 +97,7 @@ func trackerCommands() []*command {
 				t.d.trackers = append(t.d.trackers, tr)
 				sortTrackers(t.d.trackers)
 				c.e.markDirty(t.d)
+				c.e.startAnnouncer(t.d)
 			}
 			return zero, nil
 		}},
