@@ -30,6 +30,11 @@ type HandlerOptions struct {
 	// ErrorLog receives upstream failures (level Warn) and malformed
 	// requests (Debug). Nil means slog.Default().
 	ErrorLog *slog.Logger
+
+	// XMLOnly answers JSON-RPC requests as rTorrent 0.9.8 does, with an
+	// XML-RPC parse fault, so that clients that probe (Flood) fall back to
+	// XML-RPC. The zero value serves both dialects.
+	XMLOnly bool
 }
 
 // DefaultMaxBodyBytes is HandlerOptions.MaxBodyBytes's zero value.
@@ -53,6 +58,7 @@ type Handler struct {
 	policy  *Policy
 	maxBody int64
 	log     *slog.Logger
+	xmlOnly bool
 }
 
 // NewHandler returns a Handler sending calls through up. A nil opts means
@@ -69,6 +75,7 @@ func NewHandler(up *Coalescer, opts *HandlerOptions) *Handler {
 		if opts.ErrorLog != nil {
 			h.log = opts.ErrorLog
 		}
+		h.xmlOnly = opts.XMLOnly
 	}
 	return h
 }
@@ -87,7 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plainError(w, status, err.Error())
 		return
 	}
-	if strings.Contains(r.Header.Get("Content-Type"), "application/json") {
+	if !h.xmlOnly && strings.Contains(r.Header.Get("Content-Type"), "application/json") {
 		h.serveJSON(w, r, body)
 		return
 	}
