@@ -46,6 +46,10 @@ type ListenConfig struct {
 	// SCGIMode is the Unix socket's permission bits, in octal. Zero means
 	// 0660: the owner and its group, as rTorrent's own socket usually is.
 	SCGIMode FileMode `yaml:"scgi_mode"`
+	// XMLOnly answers JSON-RPC requests on /RPC2 and SCGI as rTorrent 0.9.8
+	// does (a parse fault), so that Flood stays in XML-RPC mode. The
+	// default serves both; JSON is smaller and faster for Flood.
+	XMLOnly bool `yaml:"xml_only"`
 }
 
 // AuthConfig holds the token that clients off loopback must present.

@@ -94,7 +94,11 @@ func (m *Main) run(ctx context.Context) error {
 			}
 		},
 	})
-	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{Policy: policy, ErrorLog: log.With("part", "gateway")})
+	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{
+		Policy:   policy,
+		XMLOnly:  cfg.Listen.XMLOnly,
+		ErrorLog: log.With("part", "gateway"),
+	})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.Run(gctx) })

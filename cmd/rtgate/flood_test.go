@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
+)
+
+// TestFloodThroughRtgate is the drop-in proof: a real Flood 4.11.0 pointed at
+// rtgate's SCGI socket, in front of a real rTorrent, does what it does in
+// front of rTorrent itself, and shows the same list as a second Flood
+// pointed at rTorrent directly. Both of Flood's protocols: JSON-RPC (rtgate
+// answers Flood's JSON probe, translating for 0.9.8) and XML-RPC (xml_only).
+func TestFloodThroughRtgate(t *testing.T) {
+	for _, mode := range []string{"json", "xml"} {
+		t.Run(mode, func(t *testing.T) { testFlood(t, mode == "xml") })
+	}
+}
+
+func testFlood(t *testing.T, xmlOnly bool) {
+	rt := rtorrenttest.Start(t, nil)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "rtgate.sock")
+	conf := filepath.Join(dir, "rtgate.yml")
+	// Flood sets the download directory inside every load; rtgate's
+	// default policy refuses directory setters unless allowed.
+	yml := fmt.Sprintf("rtorrent:\n  address: %s\nlisten:\n  http: \"\"\n  scgi: %s\n  xml_only: %v\npolicy:\n  allow: [d.directory.set, d.directory_base.set]\npoll:\n  interval: 200ms\n",
+		rt.Addr(), sock, xmlOnly)
+	if err := os.WriteFile(conf, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, "-config", conf)
+
+	gate := floodtest.Start(t, floodtest.Options{RTSocket: sock, AllowedPath: rt.DownloadDir, Tap: true})
+	direct := floodtest.Start(t, floodtest.Options{RTSocket: rt.Socket, AllowedPath: rt.DownloadDir})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	if ok, err := gate.ConnectionTest(ctx); err != nil || !ok {
+		t.Fatalf("connection test through rtgate: %v, %v\n%s", ok, err, gate.Log())
+	}
+
+	// Add two torrents through rtgate: one whose data exists (it seeds),
+	// one stopped without data.
+	seed := rtorrenttest.MakeTorrent(t, rt.DownloadDir, "seed.bin", 256<<10, nil)
+	idle := rtorrenttest.MakeTorrentBytes(t, "idle.bin", 64<<10)
+	if err := gate.AddFiles(ctx, [][]byte{seed.Bytes}, rt.DownloadDir, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := gate.AddFiles(ctx, [][]byte{idle.Bytes}, rt.DownloadDir, false); err != nil {
+		t.Fatal(err)
+	}
+	p, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("seeding") })
+	if err != nil {
+		t.Fatalf("seed never seeding: %v", err)
+	}
+	if p.Name != "seed.bin" || p.SizeBytes != seed.Size || p.PercentComplete != 100 {
+		t.Errorf("seed as Flood shows it through rtgate: %+v", p)
+	}
+	if _, err := gate.WaitTorrent(ctx, idle.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("stopped") }); err != nil {
+		t.Fatalf("idle never listed stopped: %v", err)
+	}
+
+	sameList := func(when string) {
+		t.Helper()
+		a, err := gate.Torrents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := direct.Torrents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := floodtest.DiffTorrents(a, b); len(diff) > 0 {
+			t.Errorf("%s: Flood through rtgate and Flood on rTorrent differ:\n%s", when, strings.Join(diff, "\n"))
+		}
+	}
+	sameList("after adding")
+
+	// Stop, start, check-hash.
+	if err := gate.StopTorrents(ctx, []string{seed.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("stopped") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := gate.StartTorrents(ctx, []string{seed.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("seeding") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := gate.CheckHash(ctx, []string{seed.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool {
+		return p.HasStatus("seeding") && p.PercentComplete == 100 && !p.HasStatus("checking")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sameList("after stop, start and check-hash")
+
+	// Details.
+	files, err := gate.Contents(ctx, seed.Hash)
+	if err != nil || len(files) != 1 || files[0].SizeBytes != seed.Size {
+		t.Errorf("contents through rtgate: %+v, %v", files, err)
+	}
+	if _, err := gate.Peers(ctx, seed.Hash); err != nil {
+		t.Errorf("peers through rtgate: %v", err)
+	}
+	if _, err := gate.Trackers(ctx, seed.Hash); err != nil {
+		t.Errorf("trackers through rtgate: %v", err)
+	}
+
+	// Settings: written through rtgate, read back from rTorrent directly.
+	if err := gate.SetSettings(ctx, map[string]any{"throttleGlobalDownSpeed": 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := direct.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s["throttleGlobalDownSpeed"]; got != float64(1<<20) {
+		t.Errorf("down speed read back from rTorrent = %v", got)
+	}
+
+	// Delete.
+	if err := gate.DeleteTorrents(ctx, []string{seed.Hash, idle.Hash}, false); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		list, err := direct.Torrents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still listed after delete: %d", len(list))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// The protocol Flood spoke to rtgate. Flood probes with a JSON-RPC
+	// system.listMethods whatever it then uses; the work is what counts.
+	var jsonWork, xmlWork int
+	for _, c := range gate.Calls() {
+		if c.Method == "system.listMethods" {
+			continue
+		}
+		if strings.Contains(c.ContentType, "json") {
+			jsonWork++
+		} else {
+			xmlWork++
+		}
+	}
+	if xmlOnly && (jsonWork > 0 || xmlWork < 5) {
+		t.Errorf("xml_only: Flood sent %d JSON-RPC and %d XML-RPC calls, want XML only", jsonWork, xmlWork)
+	}
+	if !xmlOnly && (xmlWork > 0 || jsonWork < 5) {
+		t.Errorf("JSON mode: Flood sent %d JSON-RPC and %d XML-RPC calls, want JSON only", jsonWork, xmlWork)
+	}
+}
