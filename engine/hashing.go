@@ -45,7 +45,7 @@ func (e *Engine) hashLoop() {
 			}
 			err := verify(e.ctx, r.t)
 			e.mu.Lock()
-			if !d.gone && d.run == r && d.hashing != 0 {
+			if !e.closed && !d.gone && d.run == r && d.hashing != 0 {
 				d.hashing = 0
 				if err == nil {
 					d.checked = true

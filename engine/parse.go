@@ -137,8 +137,9 @@ func resolveSubs(ns []node, table map[string]*command) {
 }
 
 type parser struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int // of braces, bounded by maxDepth
 }
 
 func (p *parser) done() bool { return p.i >= len(p.s) }
@@ -196,6 +197,10 @@ func (p *parser) object(delim func(byte) bool) (node, error) {
 		return node{str: s}, err
 	}
 	p.i++
+	if p.depth++; p.depth > maxDepth {
+		return node{}, fault(xmlrpc.FaultParse, "Lists nested too deeply.")
+	}
+	defer func() { p.depth-- }()
 	list := node{isList: true}
 	p.skipBlank()
 	for !p.done() && p.peek() != '}' {

@@ -273,7 +273,7 @@ func (e *Engine) waitInfo(ctx context.Context, d *download, r *running) {
 	info := r.t.Info()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if d.gone || d.run != r || d.info != nil {
+	if e.closed || d.gone || d.run != r || d.info != nil {
 		return
 	}
 	mi.AnnounceList = nil

@@ -96,6 +96,9 @@ func (e *Engine) sample(s *sampler) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
 	seen := make(map[*download]bool, len(items))
 	for _, it := range items {
 		d := it.d

@@ -1,0 +1,14 @@
+package engine
+
+// ParseCommand exposes the command-string parser to the fuzz test: it
+// reports the command's name and number of arguments, or the error running
+// it would report.
+func ParseCommand(s string) (name string, args int, err error) {
+	x := compile(s, testTable)
+	if x.err != nil {
+		return x.name, 0, x.err
+	}
+	return x.name, len(x.args), nil
+}
+
+var testTable = commandTable()
