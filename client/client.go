@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -29,6 +30,12 @@ type Options struct {
 	// not taken with Next. Zero means 4096. Past it the subscription ends
 	// with ErrOverflow (resume from Subscription.Position).
 	QueueLen int
+	// PingInterval is the time between the client's pings, PongTimeout
+	// how long a pong may take before the connection is closed, so that a
+	// server gone silent (a dropped network) ends the connection instead of
+	// leaving a Read waiting forever. Zero means 30 s and 10 s; a negative
+	// PingInterval sends none.
+	PingInterval, PongTimeout time.Duration
 }
 
 // Client is one WebSocket connection to rtgate's /ws endpoint. Its methods
@@ -43,7 +50,8 @@ type Client struct {
 	nextID  uint64
 	pending map[uint64]chan response
 	subs    map[string]*Subscription
-	err     error // why the connection ended; set once
+	unsubs  map[string]chan struct{} // background unsubscribes under way, closed when done
+	err     error                    // why the connection ended; set once
 
 	done   chan struct{} // closed when the reader has returned
 	ctx    context.Context
@@ -85,21 +93,72 @@ func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 		queueLen: queueLen,
 		pending:  map[uint64]chan response{},
 		subs:     map[string]*Subscription{},
+		unsubs:   map[string]chan struct{}{},
 		done:     make(chan struct{}),
 		ctx:      rctx,
 		cancel:   cancel,
 	}
 	go c.readLoop(rctx)
+	interval, timeout := opts.PingInterval, opts.PongTimeout
+	if interval == 0 {
+		interval = 30 * time.Second
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	if interval > 0 {
+		c.background(func(ctx context.Context) { c.keepalive(ctx, interval, timeout) })
+	}
 	return c, nil
 }
 
-// Close closes the connection normally and waits for the reader. It is safe
-// to call more than once.
+// keepalive pings the server every interval until ctx ends, and closes the
+// connection when a pong does not come within timeout.
+func (c *Client) keepalive(ctx context.Context, interval, timeout time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := c.conn.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			c.conn.CloseNow()
+			return
+		}
+	}
+}
+
+// Close closes the connection normally and waits for the goroutines the
+// Client owns. It is safe to call more than once.
 func (c *Client) Close() error {
 	c.conn.Close(websocket.StatusNormalClosure, "")
 	c.cancel()
 	<-c.done
 	c.bg.Wait()
+	return nil
+}
+
+// write sends one frame. ctx is checked before, not during, the write: a
+// context ending in the middle of a write would close the whole
+// connection, and with it every other call and subscription. A write that
+// never ends is ended by the keepalive, or Close.
+func (c *Client) write(ctx context.Context, frame []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.conn.Write(c.ctx, websocket.MessageText, frame); err != nil {
+		if cerr := c.Err(); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("client: write: %w", err)
+	}
 	return nil
 }
 
@@ -176,8 +235,8 @@ func (c *Client) Batch(ctx context.Context, calls []Call) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: encode batch: %w", err)
 	}
-	if err := c.conn.Write(ctx, websocket.MessageText, frame); err != nil {
-		return nil, fmt.Errorf("client: write: %w", err)
+	if err := c.write(ctx, frame); err != nil {
+		return nil, err
 	}
 	out := make([]Result, len(calls))
 	for i, ch := range chans {
@@ -208,8 +267,8 @@ func (c *Client) call(ctx context.Context, method string, params any) (json.RawM
 	if err != nil {
 		return nil, fmt.Errorf("client: encode %s: %w", method, err)
 	}
-	if err := c.conn.Write(ctx, websocket.MessageText, frame); err != nil {
-		return nil, fmt.Errorf("client: write: %w", err)
+	if err := c.write(ctx, frame); err != nil {
+		return nil, err
 	}
 	resp, err := c.wait(ctx, ch)
 	if err != nil {
@@ -308,9 +367,10 @@ func (c *Client) route(frame []byte) error {
 	}
 	c.mu.Lock()
 	ch := c.pending[*in.ID]
+	delete(c.pending, *in.ID) // a second answer with the same id goes nowhere
 	c.mu.Unlock()
 	if ch != nil {
-		ch <- response{Result: in.Result, Error: in.Error}
+		ch <- response{Result: in.Result, Error: in.Error} // buffered: never blocks
 	}
 	return nil
 }

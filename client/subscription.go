@@ -63,9 +63,28 @@ func (c *Client) Subscribe(ctx context.Context, topic string, from *Position) (*
 		s.resume = *from
 	}
 
-	// Registered before the request goes out: rtgate may send the first
-	// message before the result.
+	// Registered before the request goes out. (rtgate answers before the
+	// topic's first message, but nothing is lost if one came first.)
 	c.mu.Lock()
+	for {
+		// An unsubscribe of the same topic still on its way (after an
+		// overflow) must not arrive after this subscribe.
+		pending := c.unsubs[topic]
+		if pending == nil {
+			break
+		}
+		c.mu.Unlock()
+		select {
+		case <-pending:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.done:
+		}
+		c.mu.Lock()
+		if c.err != nil {
+			break
+		}
+	}
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
@@ -150,16 +169,24 @@ func (s *Subscription) push(m Message) {
 	}
 	if len(s.queue) >= s.limit {
 		s.mu.Unlock()
+		done := make(chan struct{})
 		s.c.mu.Lock()
 		if s.c.subs[s.topic] == s {
 			delete(s.c.subs, s.topic)
 		}
+		s.c.unsubs[s.topic] = done
 		s.c.mu.Unlock()
 		s.end(ErrOverflow)
 		// Tell rtgate to stop sending, without blocking the reader that
 		// called push; the Client owns and awaits the goroutine.
 		s.c.background(func(ctx context.Context) {
 			s.c.call(ctx, "rtgate.unsubscribe", map[string]any{"topic": s.topic}) //nolint:errcheck // best effort
+			s.c.mu.Lock()
+			if s.c.unsubs[s.topic] == done {
+				delete(s.c.unsubs, s.topic)
+			}
+			s.c.mu.Unlock()
+			close(done)
 		})
 		return
 	}

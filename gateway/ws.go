@@ -59,10 +59,11 @@ type WSOptions struct {
 	CallRate  float64
 	CallBurst int
 
-	// MaxInflight bounds the frames of rTorrent calls a connection has
-	// running at once (a batch is one), counted until their answer has
-	// been written; a frame over it is answered -32002 at once. Zero
-	// means 16.
+	// MaxInflight bounds the frames of rTorrent calls a connection may
+	// have waiting or running (a batch is one frame), counted until their
+	// answer has been written; a frame over it is answered -32002 at once.
+	// A connection's calls run one frame at a time, in the order they came.
+	// Zero means 16.
 	MaxInflight int
 
 	// MaxTopics bounds the topics one connection may subscribe to. Zero
@@ -125,10 +126,10 @@ const (
 // CompatPath.
 //
 // Each connection has one goroutine reading (which never blocks on
-// rTorrent or on the peer: calls run in goroutines of their own, bounded by
-// MaxInflight), one writing (the only one that writes data to the peer,
-// from a bounded queue of answers and from the connection's
-// topics.Subscriber), and one per call in flight. The handler owns them
+// rTorrent or on the peer), one writing (the only one that writes data to
+// the peer, from a bounded queue of answers and from the connection's
+// topics.Subscriber), and, while it has calls, one sending them upstream
+// in order (at most MaxInflight frames waiting). The handler owns them
 // all: Shutdown closes every connection with 1001 and waits for them.
 // Hijacked connections are not the http.Server's: call Shutdown (or Close)
 // beside the server's own Shutdown.
@@ -311,7 +312,7 @@ func (h *WSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.wg.Done()
 	}
 
-	ws, err := websocket.Accept(w, r, &h.accept)
+	ws, err := websocket.Accept(smallBuffers{w}, r, &h.accept)
 	if err != nil {
 		// Accept has answered: 403 for a refused Origin, 400 or 426 for
 		// a request that is no WebSocket handshake.

@@ -39,8 +39,8 @@ type wsCall struct {
 }
 
 // handleFrame answers one text frame: a request or a batch. It does not
-// block: rTorrent calls run in a goroutine of their own, answers and
-// rtgate's own methods go to the writer.
+// block: rTorrent calls are queued for the connection's caller goroutine,
+// answers and rtgate's own methods for its writer.
 func (c *wsConn) handleFrame(frame []byte) {
 	frame = bytes.TrimSpace(frame)
 	if !json.Valid(frame) {
@@ -122,9 +122,41 @@ func (c *wsConn) handleFrame(frame []byte) {
 		return
 	}
 	c.inflight++
-	c.calls.Add(1)
+	c.callq = append(c.callq, wsFrame{calls, batch})
+	if !c.calling {
+		c.calling = true
+		c.calls.Add(1)
+		go c.callLoop()
+	}
 	c.mu.Unlock()
-	go c.runCalls(calls, batch)
+}
+
+// wsFrame is a frame of calls waiting for the connection's caller.
+type wsFrame struct {
+	calls []wsCall
+	batch bool
+}
+
+// callLoop runs the connection's frames of calls one after the other, in
+// the order they came, while there are any: a client's requests take
+// effect in the order it sent them (as they do with rTorrent itself), and
+// their answers come in that order too.
+func (c *wsConn) callLoop() {
+	defer c.calls.Done()
+	for {
+		c.mu.Lock()
+		if len(c.callq) == 0 || c.closing {
+			c.calling = false
+			c.callq = nil
+			c.mu.Unlock()
+			return
+		}
+		f := c.callq[0]
+		c.callq[0] = wsFrame{}
+		c.callq = c.callq[1:]
+		c.mu.Unlock()
+		c.runCalls(f.calls, f.batch)
+	}
 }
 
 // answer queues a frame answered without rTorrent; nil is no answer (only
@@ -137,10 +169,9 @@ func (c *wsConn) answer(frame []byte) {
 
 // runCalls sends a frame's calls that passed parsing and the policy
 // upstream, one alone as itself, several as one system.multicall, and
-// queues the answer. It holds one of the connection's in-flight slots
-// until the answer is written.
+// queues the answer. The frame holds one of the connection's MaxInflight
+// slots until its answer is written.
 func (c *wsConn) runCalls(calls []wsCall, batch bool) {
-	defer c.calls.Done()
 	release := func() {
 		c.mu.Lock()
 		c.inflight--
@@ -271,6 +302,9 @@ func appendAnswers(dst []byte, calls []wsCall, batch bool) []byte {
 		dst = append(dst, '}')
 	}
 	if n == 0 {
+		if start == 0 {
+			return nil
+		}
 		return dst[:start]
 	}
 	if batch {

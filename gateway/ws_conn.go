@@ -15,8 +15,9 @@ import (
 
 // wsConn is one WebSocket connection. Its reader (serve's goroutine) parses
 // frames and hands work out without blocking; its writer (writeLoop) is the
-// only goroutine that writes data frames; calls run in goroutines counted
-// in calls. The fields under mu are shared; topics is the writer's alone.
+// only goroutine that writes data frames; its caller (callLoop, running
+// while there are calls) sends calls upstream one frame at a time. The
+// fields under mu are shared; topics is the writer's alone.
 type wsConn struct {
 	h      *WSHandler
 	ws     *websocket.Conn
@@ -31,9 +32,12 @@ type wsConn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	writing    atomic.Bool   // the writer is inside a write
 	writerDone chan struct{} // closed when writeLoop has returned
-	calls      sync.WaitGroup
+	// writeDeadline is when the write under way must be done by (Unix
+	// nanoseconds), 0 when the writer is not writing; stall fires then.
+	writeDeadline atomic.Int64
+	stall         *time.Timer // runs stalled; stopped between writes
+	calls         sync.WaitGroup
 
 	mu       sync.Mutex
 	out      []wsOut // answers and operations for the writer, in order
@@ -42,7 +46,9 @@ type wsConn struct {
 	closing  bool
 	code     websocket.StatusCode // why it closes, once closing
 	reason   string
-	inflight int         // frames of calls running or with answers unwritten
+	inflight int         // frames of calls queued, running, or with answers unwritten
+	callq    []wsFrame   // frames of calls waiting for callLoop
+	calling  bool        // callLoop is running
 	ping     *time.Timer // the next keepalive
 
 	topics map[string]*wsTopic // the writer's view of the subscriptions
@@ -62,6 +68,8 @@ func newWSConn(h *WSHandler, ws *websocket.Conn, compat bool, token *tokenHash, 
 		c.lim = rate.NewLimiter(h.callRate, h.callBurst)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.stall = time.AfterFunc(time.Hour, c.stalled)
+	c.stall.Stop()
 	return c
 }
 
@@ -161,7 +169,7 @@ func (c *wsConn) keepalive() {
 
 	// A write under way is watched by its own timeout; a ping queued
 	// behind it would measure the write, not the peer.
-	if !c.writing.Load() {
+	if !c.isWriting() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.h.pongTimeout)
 		err := c.ws.Ping(ctx)
 		cancel()

@@ -156,15 +156,49 @@ func (c *wsConn) writeTimeout(n int) time.Duration {
 	return c.h.writeTimeout + time.Duration(n>>20)*c.h.writeTimeout
 }
 
-// write writes one text message. A failure closes the connection: 4009 if
-// the write timed out (the peer stopped reading).
+// The writer writes with no context deadline (a deadline costs a timer and
+// a context per message, and 10,000 subscribers make that 10,000 per
+// change). It arms the connection's stall timer instead, which drops the
+// connection if a write is still under way when it fires.
+
+// startWrite records that a write of n bytes begins.
+func (c *wsConn) startWrite(n int) {
+	d := c.writeTimeout(n)
+	c.writeDeadline.Store(time.Now().Add(d).UnixNano())
+	c.stall.Reset(d)
+}
+
+// endWrite records that the write has returned.
+func (c *wsConn) endWrite() {
+	c.writeDeadline.Store(0)
+	c.stall.Stop()
+}
+
+// stalled runs when a write may have outlived its deadline: if one has,
+// the peer has stopped reading, and the connection is dropped at once (no
+// close frame can pass a write stuck in the middle of a frame).
+func (c *wsConn) stalled() {
+	deadline := c.writeDeadline.Load()
+	if deadline == 0 {
+		return
+	}
+	if wait := time.Until(time.Unix(0, deadline)); wait > 0 {
+		c.stall.Reset(wait) // a later write's deadline
+		return
+	}
+	c.closeWith(StatusStalled, "write timed out")
+	c.ws.CloseNow()
+}
+
+// isWriting reports whether a write is under way.
+func (c *wsConn) isWriting() bool { return c.writeDeadline.Load() != 0 }
+
+// write writes one text message. A failure closes the connection.
 func (c *wsConn) write(p []byte) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout(len(p)))
-	defer cancel()
-	c.writing.Store(true)
-	err := c.ws.Write(ctx, websocket.MessageText, p)
-	c.writing.Store(false)
-	return c.wrote(ctx, err)
+	c.startWrite(len(p))
+	err := c.ws.Write(context.Background(), websocket.MessageText, p)
+	c.endWrite()
+	return c.wrote(err)
 }
 
 // writeParts writes *head, body and tail as one text message; head is a
@@ -176,11 +210,8 @@ func (c *wsConn) writeParts(head *[]byte, body []byte, tail string) bool {
 		*head = append(append(*head, body...), tail...)
 		return c.write(*head)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.writeTimeout(len(*head)+len(body)+len(tail)))
-	defer cancel()
-	c.writing.Store(true)
-	defer c.writing.Store(false)
-	w, err := c.ws.Writer(ctx, websocket.MessageText)
+	c.startWrite(len(*head) + len(body) + len(tail))
+	w, err := c.ws.Writer(context.Background(), websocket.MessageText)
 	if err == nil {
 		if _, err = w.Write(*head); err == nil {
 			if _, err = w.Write(body); err == nil {
@@ -190,18 +221,17 @@ func (c *wsConn) writeParts(head *[]byte, body []byte, tail string) bool {
 			}
 		}
 	}
-	return c.wrote(ctx, err)
+	c.endWrite()
+	return c.wrote(err)
 }
 
-func (c *wsConn) wrote(ctx context.Context, err error) bool {
+// wrote closes the connection after a failed write (4009 already, if the
+// write stalled).
+func (c *wsConn) wrote(err error) bool {
 	if err == nil {
 		return true
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		c.closeWith(StatusStalled, "write timed out")
-	} else {
-		c.closeWith(websocket.StatusAbnormalClosure, "write failed")
-	}
+	c.closeWith(websocket.StatusAbnormalClosure, "write failed")
 	return false
 }
 
