@@ -96,6 +96,7 @@ type Engine struct {
 	settings  settings
 	upRate    int64 // global, published by the sampler
 	downRate  int64
+	peerRates map[*torrent.PeerConn]peerRate
 }
 
 // New starts an engine: it opens the session, starts the anacrolix client

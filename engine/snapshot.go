@@ -132,8 +132,8 @@ func (s *snapshot) peers(e *Engine) []*peerInfo {
 		p := &peerInfo{
 			id:        hexUpper(pc.PeerID[:]),
 			client:    clientName(pc),
-			downRate:  int64(st.DownloadRate),
-			upRate:    int64(st.LastWriteUploadRate),
+			downRate:  e.peerRates[pc].down,
+			upRate:    e.peerRates[pc].up,
 			downTotal: st.BytesReadData.Int64(),
 			upTotal:   st.BytesWrittenData.Int64(),
 			incoming:  pc.Discovery == torrent.PeerSourceIncoming,

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"time"
+
+	"github.com/anacrolix/torrent"
 )
 
 // The sampler reads every transferring download's totals once a second and
@@ -18,7 +20,7 @@ const (
 
 // rateWindow holds the last samples of one counter pair.
 type rateWindow struct {
-	r        *running // the run sampled; a new run starts a new window
+	r        *running // the download's run sampled; a new run starts a new window
 	at       [rateSamples]time.Time
 	up, down [rateSamples]int64
 	n, next  int
@@ -46,7 +48,11 @@ func (e *Engine) sampleLoop() {
 	defer e.wg.Done()
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
-	s := sampler{windows: make(map[*download]*rateWindow), lastSave: time.Now()}
+	s := sampler{
+		windows:     make(map[*download]*rateWindow),
+		peerWindows: make(map[*torrent.PeerConn]*rateWindow),
+		lastSave:    time.Now(),
+	}
 	for {
 		select {
 		case <-e.ctx.Done():
@@ -58,9 +64,20 @@ func (e *Engine) sampleLoop() {
 }
 
 type sampler struct {
-	windows  map[*download]*rateWindow
-	global   rateWindow
-	lastSave time.Time
+	windows     map[*download]*rateWindow
+	peerWindows map[*torrent.PeerConn]*rateWindow
+	global      rateWindow
+	lastSave    time.Time
+}
+
+// peerRate is a connection's rates, as p.up_rate and p.down_rate answer
+// them: anacrolix's own are of the last write burst and of the time the
+// peer was expected to send, not per second of wall time.
+type peerRate struct{ up, down int64 }
+
+type peerSample struct {
+	pc       *torrent.PeerConn
+	up, down int64
 }
 
 // sample takes one round of samples. It reads anacrolix without the
@@ -71,6 +88,7 @@ func (e *Engine) sample(s *sampler) {
 		r          *running
 		up, down   int64
 		piecesDone int
+		peers      []peerSample
 	}
 	e.mu.Lock()
 	if e.closed {
@@ -90,6 +108,12 @@ func (e *Engine) sample(s *sampler) {
 		items[i].up = st.BytesWrittenData.Int64()
 		items[i].down = st.BytesReadData.Int64()
 		items[i].piecesDone = st.PiecesComplete
+		if st.ActivePeers > 0 {
+			for _, pc := range items[i].r.t.PeerConns() {
+				ps := pc.Stats()
+				items[i].peers = append(items[i].peers, peerSample{pc, ps.BytesWrittenData.Int64(), ps.BytesReadData.Int64()})
+			}
+		}
 	}
 	cs := e.cl.ConnStats()
 	now := time.Now()
@@ -100,7 +124,17 @@ func (e *Engine) sample(s *sampler) {
 		return
 	}
 	seen := make(map[*download]bool, len(items))
+	peerRates := make(map[*torrent.PeerConn]peerRate)
 	for _, it := range items {
+		for _, p := range it.peers {
+			w := s.peerWindows[p.pc]
+			if w == nil {
+				w = &rateWindow{}
+				s.peerWindows[p.pc] = w
+			}
+			up, down := w.add(now, p.up, p.down)
+			peerRates[p.pc] = peerRate{up, down}
+		}
 		d := it.d
 		seen[d] = true
 		w := s.windows[d]
@@ -125,6 +159,12 @@ func (e *Engine) sample(s *sampler) {
 			delete(s.windows, d)
 		}
 	}
+	for pc := range s.peerWindows {
+		if _, ok := peerRates[pc]; !ok {
+			delete(s.peerWindows, pc)
+		}
+	}
+	e.peerRates = peerRates
 	e.upRate, e.downRate = s.global.add(now, cs.BytesWrittenData.Int64(), cs.BytesReadData.Int64())
 	if now.Sub(s.lastSave) >= saveEvery {
 		s.lastSave = now
