@@ -54,7 +54,7 @@ func (e *Engine) sync(d *download) {
 	if d.run == nil {
 		if err := e.startRun(d); err != nil {
 			d.message = err.Error()
-			d.hashing = 0
+			d.hashing, d.active = 0, false
 			e.markDirty(d)
 			return
 		}
