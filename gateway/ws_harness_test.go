@@ -102,7 +102,7 @@ func startWSEnv(t testing.TB, o *wsEnvOptions) *wsEnv {
 }
 
 // bulkProducer is a topics.Producer whose changes are whatever the test
-// pushes on pub; its snapshot counts them.
+// pushes on pub (nil ends its Run with an error); its snapshot counts them.
 type bulkProducer struct {
 	pub chan []byte
 	mu  sync.Mutex
@@ -115,6 +115,9 @@ func (p *bulkProducer) Run(ctx context.Context, t *topics.Topic) error {
 		case <-ctx.Done():
 			return nil
 		case data := <-p.pub:
+			if data == nil {
+				return errors.New("bulk producer stopped")
+			}
 			if err := t.Update(func() ([]byte, error) {
 				p.mu.Lock()
 				p.n++
@@ -153,6 +156,12 @@ func (e *wsEnv) dialRaw(t testing.TB, path string, header http.Header) *rawConn 
 
 func (e *wsEnv) tryDialRaw(t testing.TB, path string, header http.Header) (*rawConn, error) {
 	t.Helper()
+	return e.dialRawWith(t, path, header, nil)
+}
+
+// dialRawWith dials with hc as the HTTP client (nil: the default).
+func (e *wsEnv) dialRawWith(t testing.TB, path string, header http.Header, hc *http.Client) (*rawConn, error) {
+	t.Helper()
 	if header == nil {
 		header = http.Header{}
 	}
@@ -161,7 +170,7 @@ func (e *wsEnv) tryDialRaw(t testing.TB, path string, header http.Header) (*rawC
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, e.url+path, &websocket.DialOptions{HTTPHeader: header})
+	c, resp, err := websocket.Dial(ctx, e.url+path, &websocket.DialOptions{HTTPHeader: header, HTTPClient: hc})
 	if err != nil {
 		if resp != nil {
 			return nil, &httpStatusError{resp.StatusCode}
@@ -232,4 +241,36 @@ func (c *rawConn) closeCode(d time.Duration) (websocket.StatusCode, string) {
 			return -1, err.Error()
 		}
 	}
+}
+
+// smallBufferListener wraps a listener so that every accepted TCP
+// connection has a small send buffer: a peer that stops reading blocks the
+// server's writes after a few kilobytes instead of megabytes. (Its receive
+// buffer stays as it is: a small one slows down reading what a client
+// floods in.)
+func smallBufferListener(l net.Listener) net.Listener { return smallBufListener{l} }
+
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(8 << 10)
+	}
+	return c, err
+}
+
+// smallBufferClient is an HTTP client for websocket.Dial whose connections
+// have a small receive buffer.
+func smallBufferClient() *http.Client {
+	d := &net.Dialer{}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetReadBuffer(8 << 10)
+			}
+			return c, err
+		},
+	}}
 }
