@@ -337,6 +337,11 @@ func (h *WSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
+	// SetToken during the handshake either saw c above or stored the
+	// token this finds.
+	if cur := h.token.Load(); cur != nil && (want == nil || *cur != *want) {
+		c.closeWith(StatusAuth, "token revoked")
+	}
 	go func() {
 		defer release()
 		c.serve()
