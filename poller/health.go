@@ -21,6 +21,7 @@ const (
 // "backend" topic.
 type Health struct {
 	State   State
+	Backend string    // Options.Backend: what the poller polls, e.g. "rtorrent" or "embedded"
 	Version string    // system.client_version of the backend last connected to
 	PID     int64     // its system.pid, 0 if it does not offer one
 	Since   time.Time // when State was entered
@@ -34,10 +35,14 @@ type Health struct {
 }
 
 // appendHealth appends h's JSON: {"state":…,"version":…,"pid":…,"since":ms}
-// plus "error", "attempt" and "retryAt" (ms) when set.
+// plus "backend", "error", "attempt" and "retryAt" (ms) when set.
 func appendHealth(dst []byte, h *Health) []byte {
 	dst = append(dst, `{"state":`...)
 	dst = appendString(dst, string(h.State))
+	if h.Backend != "" {
+		dst = append(dst, `,"backend":`...)
+		dst = appendString(dst, h.Backend)
+	}
 	dst = append(dst, `,"version":`...)
 	dst = appendString(dst, h.Version)
 	dst = append(dst, `,"pid":`...)

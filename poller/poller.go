@@ -58,6 +58,11 @@ type Options struct {
 	// connection changes. Nil means none.
 	Logger *slog.Logger
 
+	// Backend names what is polled ("rtorrent", "embedded"), for the
+	// backend topic and Health; it is a label, not checked. Empty leaves
+	// it out.
+	Backend string
+
 	// Now is the clock of event timestamps, Health times and sweep
 	// scheduling (timers use the real clock). Nil means time.Now.
 	Now func() time.Time
@@ -138,7 +143,7 @@ func New(c Caller, opts *Options) *Poller {
 	}
 	p.st.torrents = map[string]*row{}
 	p.st.fast = map[string]struct{}{}
-	p.st.health = Health{State: StateConnecting, Since: o.Now()}
+	p.st.health = Health{State: StateConnecting, Backend: o.Backend, Since: o.Now()}
 	return p
 }
 

@@ -26,6 +26,7 @@ func TestKillAndRestart(t *testing.T) {
 	f := startPoller(t, b, &poller.Options{
 		Interval: 20 * time.Millisecond, FullSweep: -1,
 		BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+		Backend: "rtorrent",
 	})
 	cl := newClient(t, f.hub)
 	for _, topic := range []string{"backend", "torrents", "events"} {
@@ -34,7 +35,8 @@ func TestKillAndRestart(t *testing.T) {
 	}
 	epoch := cl.last["torrents"].Epoch
 	pid := cl.objects["backend"]["pid"]
-	if cl.objects["backend"]["state"] != "connected" || cl.objects["backend"]["version"] != "0.9.8" || pid != float64(b.rt.PID()) {
+	if cl.objects["backend"]["state"] != "connected" || cl.objects["backend"]["version"] != "0.9.8" ||
+		cl.objects["backend"]["backend"] != "rtorrent" || pid != float64(b.rt.PID()) {
 		t.Fatalf("backend = %v, pid %d", cl.objects["backend"], b.rt.PID())
 	}
 	cl.converge(t, b, "torrents")
