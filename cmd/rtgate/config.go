@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,12 +18,33 @@ import (
 // Config is rtgate's configuration file. Only this package knows YAML; the
 // packages it wires together take plain Go values.
 type Config struct {
+	// Backend is auto, rtorrent or embedded. auto uses rTorrent when
+	// rtorrent.address is set and answers at start-up, and the embedded
+	// engine otherwise.
+	Backend  string         `yaml:"backend"`
 	RTorrent RTorrentConfig `yaml:"rtorrent"`
+	Engine   EngineConfig   `yaml:"engine"`
 	Poll     PollConfig     `yaml:"poll"`
 	Listen   ListenConfig   `yaml:"listen"`
 	Auth     AuthConfig     `yaml:"auth"`
 	Policy   PolicyConfig   `yaml:"policy"`
 	Log      LogConfig      `yaml:"log"`
+}
+
+// EngineConfig sets up the embedded BitTorrent engine.
+type EngineConfig struct {
+	// DataDir is where downloads are stored. Empty means
+	// $XDG_DATA_HOME/rtgate/downloads (~/.local/share/rtgate/downloads).
+	DataDir string `yaml:"data_dir"`
+	// SessionDir keeps the engine's torrents and their state across
+	// restarts. Empty means $XDG_DATA_HOME/rtgate/session.
+	SessionDir string `yaml:"session_dir"`
+	// Port is the BitTorrent port (TCP, and UDP for DHT). Zero picks a free
+	// one at each start; set one to forward it through a NAT.
+	Port int `yaml:"port"`
+	// DisableDHT turns the DHT off; then, as in rTorrent, torrents without
+	// trackers are refused.
+	DisableDHT bool `yaml:"disable_dht"`
 }
 
 // PollConfig tunes the poller.
@@ -42,6 +64,8 @@ type ListenConfig struct {
 	HTTP string `yaml:"http"`
 	// SCGI serves rTorrent's own protocol to Flood, ruTorrent and
 	// rtxmlrpc: a Unix socket path (or unix:///path), or tcp://host:port.
+	// The default is $XDG_DATA_HOME/rtgate/rpc.sock
+	// (~/.local/share/rtgate/rpc.sock).
 	SCGI string `yaml:"scgi"`
 	// SCGIMode is the Unix socket's permission bits, in octal. Zero means
 	// 0660: the owner and its group, as rTorrent's own socket usually is.
@@ -102,9 +126,10 @@ type LogConfig struct {
 // DefaultConfig returns the configuration used when no file says otherwise.
 func DefaultConfig() Config {
 	return Config{
+		Backend:  "auto",
 		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4},
 		Poll:     PollConfig{Interval: time.Second, FullSweep: 30 * time.Second},
-		Listen:   ListenConfig{HTTP: "127.0.0.1:5080", SCGIMode: 0o660},
+		Listen:   ListenConfig{HTTP: "127.0.0.1:5080", SCGI: filepath.Join(dataHome(), "rtgate", "rpc.sock"), SCGIMode: 0o660},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -178,6 +203,18 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 
 // Validate reports the first setting that cannot work.
 func (c *Config) Validate() error {
+	switch c.Backend {
+	case "auto", "embedded":
+	case "rtorrent":
+		if c.RTorrent.Address == "" {
+			return errors.New("backend: rtorrent needs rtorrent.address")
+		}
+	default:
+		return fmt.Errorf("backend: %q is not auto, rtorrent or embedded", c.Backend)
+	}
+	if c.Engine.Port < 0 || c.Engine.Port > 65535 {
+		return fmt.Errorf("engine.port: %d is not a port", c.Engine.Port)
+	}
 	if c.RTorrent.Timeout < 0 {
 		return fmt.Errorf("rtorrent.timeout: %v is negative", c.RTorrent.Timeout)
 	}

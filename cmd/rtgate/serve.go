@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rtgate/rtgate/engine"
 	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/poller"
 	"github.com/rtgate/rtgate/rtorrent"
@@ -29,8 +31,37 @@ type backend struct {
 	close   func() error
 }
 
-// openBackend picks the backend the configuration asks for.
+// openBackend picks the backend the configuration asks for: rTorrent, the
+// embedded engine, or (auto) rTorrent if it answers now and the engine if
+// not.
 func (m *Main) openBackend(ctx context.Context) (*backend, error) {
+	addr := m.Config.RTorrent.Address
+	switch m.Config.Backend {
+	case "embedded":
+		return m.openEngine()
+	case "rtorrent":
+		b, err := m.openRTorrent(ctx)
+		if err != nil && b != nil {
+			// Configured explicitly: keep it; the poller retries.
+			m.Logger.Warn("rtorrent not reachable yet; the poller keeps trying", "rtorrent", addr, "err", err)
+			return b, nil
+		}
+		return b, err
+	}
+	if addr == "" {
+		m.Logger.Info("no rtorrent.address configured: using the embedded engine")
+		return m.openEngine()
+	}
+	b, err := m.openRTorrent(ctx)
+	if err == nil {
+		return b, nil
+	}
+	m.Logger.Warn("rtorrent not reachable at start-up: using the embedded engine", "rtorrent", addr, "err", err)
+	return m.openEngine()
+}
+
+// openRTorrent returns the rTorrent backend, and whether it answered.
+func (m *Main) openRTorrent(ctx context.Context) (*backend, error) {
 	c, err := m.client()
 	if err != nil {
 		return nil, err
@@ -40,16 +71,53 @@ func (m *Main) openBackend(ctx context.Context) (*backend, error) {
 		return nil, err
 	}
 	b := &backend{kind: "rtorrent", caller: c, raw: raw, close: func() error { return nil }}
-	// Ask once so that a wrong address is said at start, not in a loop.
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	in, err := c.Info(ictx)
 	if err != nil {
-		m.Logger.Warn("rtorrent not reachable yet; the poller keeps trying", "rtorrent", c.Address(), "err", err)
-		return b, nil
+		return b, err
 	}
 	b.version = in.Version
 	return b, nil
+}
+
+// openEngine starts the embedded engine.
+func (m *Main) openEngine() (*backend, error) {
+	ec := m.Config.Engine
+	if ec.DataDir == "" {
+		ec.DataDir = filepath.Join(dataHome(), "rtgate", "downloads")
+	}
+	if ec.SessionDir == "" {
+		ec.SessionDir = filepath.Join(dataHome(), "rtgate", "session")
+	}
+	for _, dir := range []string{ec.DataDir, ec.SessionDir} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+	}
+	e, err := engine.New(engine.Options{
+		DataDir:    ec.DataDir,
+		SessionDir: ec.SessionDir,
+		ListenPort: ec.Port,
+		DisableDHT: ec.DisableDHT,
+		Logger:     m.Logger.With("part", "engine"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	m.Logger.Info("embedded engine started", "data_dir", ec.DataDir, "session_dir", ec.SessionDir)
+	return &backend{kind: "embedded", caller: e, version: engine.ClientVersion, close: e.Close}, nil
+}
+
+// dataHome is $XDG_DATA_HOME, or ~/.local/share.
+func dataHome() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return d
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share")
+	}
+	return "."
 }
 
 // run serves until ctx ends: the backend is polled into the topics hub, and
@@ -76,6 +144,7 @@ func (m *Main) run(ctx context.Context) error {
 	defer b.close()
 
 	p := poller.New(b.caller, &poller.Options{
+		Backend:   b.kind,
 		Interval:  cfg.Poll.Interval,
 		FullSweep: cfg.Poll.FullSweep,
 		Logger:    log.With("part", "poller"),
@@ -169,6 +238,9 @@ func listenSCGI(addr string, mode os.FileMode) (net.Listener, error) {
 	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(addr, "unix:") && strings.Contains(path, ":") {
 		return nil, fmt.Errorf("%q: want a socket path, unix:///path or tcp://127.0.0.1:port", addr)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
 	// A socket left by an earlier run that nothing answers on is removed;
 	// one that answers belongs to someone else.
 	if fi, err := os.Lstat(path); err == nil {
@@ -224,6 +296,8 @@ func (m *Main) token() (string, error) {
 
 // Compile-time checks that the backends fit the parts that use them.
 var (
+	_ poller.Caller     = (*engine.Engine)(nil)
+	_ gateway.Caller    = (*engine.Engine)(nil)
 	_ poller.Caller     = (*rtorrent.Client)(nil)
 	_ gateway.Caller    = (*rtorrent.Client)(nil)
 	_ gateway.RawCaller = (*scgi.Client)(nil)
