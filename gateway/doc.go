@@ -11,8 +11,9 @@
 //
 //	client, _ := rtorrent.New("unix:///run/rtorrent/rpc.sock", nil)  // Caller
 //	raw, _ := scgi.NewClient("unix:///run/rtorrent/rpc.sock", nil)    // RawCaller
+//	dir, err := gateway.DirectoryDefault(ctx, client)                // rTorrent's directory.default
 //	policy, err := gateway.NewPolicy(gateway.PolicyConfig{
-//		Allow: []string{"d.directory.set", "d.directory_base.set"}, // Flood's add and move
+//		Directories: []string{dir}, // Flood's add and move, below dir only
 //	})
 //	up := gateway.NewCoalescer(client, &gateway.CoalesceOptions{
 //		Raw:     raw,                 // forward XML-RPC bytes, stream replies back
@@ -91,8 +92,9 @@
 //     system.umask.set, system.daemon.set, system.env (reveals secrets)
 //   - files: log.* (log.open*, log.execute, log.xmlrpc), file.append,
 //     session.path.set, session.name.set, session.use_lock.set,
-//     directory.default.set, directory.watch.added, d.directory.set,
-//     d.directory_base.set, d.delete_tied, d.create_link, d.delete_link,
+//     directory.default.set, directory.watch.added, d.directory.set and
+//     d.directory_base.set (but see Directories below), d.delete_tied,
+//     d.create_link, d.delete_link,
 //     system.file.split_*.set, ipv4_filter.load, ipv4_filter.dump, print
 //   - sockets, routing, TLS: network.scgi.open_*, network.scgi.dont_route.set,
 //     network.xmlrpc.size_limit.set and dialect.set (they would break every
@@ -110,16 +112,32 @@
 //
 // PolicyConfig layers glob patterns ('*' matches any run of characters) on
 // the defaults: a Deny pattern wins over an Allow pattern, and both win
-// over the defaults. Flood sets a new torrent's directory with
-// d.directory.set (or d.directory_base.set) in load.*'s extra commands, and
-// moves torrents with them: a Flood behind rtgate needs
+// over the defaults. Allow your rtorrent.rc's own methods by name, and Deny
+// ["*.set", "load.*", "d.erase"] for a read-only door.
 //
-//	Allow: ["d.directory.set", "d.directory_base.set"]
+// Flood sets a new torrent's directory with d.directory.set
+// (or d.directory_base.set) in load.*'s extra commands, and moves torrents
+// with them; unbounded, they would let any client have rTorrent write
+// anywhere its user may (a crafted torrent into ~/.ssh).
+// PolicyConfig.Directories allows them below a few roots only: with a
+// plain literal absolute path, as a call (d.directory.set(HASH, "/dl/x")),
+// a system.multicall entry, or the whole of a load.* extra command or
+// multicall field (d.directory.set="/dl/My Movies", read with rTorrent
+// 0.9.8's quoting and escapes). A path outside the roots, relative, with a
+// ".." element, with '$' or '{', computed ($cat=..., (cat,...)), a list, or
+// sharing its string with another command is refused:
 //
-// (and gets, with them, the power to have rTorrent write anywhere its user
-// may; Flood's own --allowedpath is then the only bound). Allow your
-// rtorrent.rc's own methods by name, and Deny ["*.set", "load.*", "d.erase"]
-// for a read-only door.
+//	rtgate: method "d.directory.set" refused by policy: "/etc" is outside the allowed directories (inside load.raw_start command 2)
+//
+// The rtgate binary defaults the roots to rTorrent's own directory.default,
+// which it asks rTorrent for at start (DirectoryDefault), so a Flood behind
+// it adds and moves torrents below rTorrent's download directory with no
+// configuration. Roots are compared lexically: rtgate cannot resolve
+// symlinks on rTorrent's filesystem, so a link inside a root that points
+// out of it leads out of it. An Allow pattern does not widen the roots;
+// only with no roots does Allow ["d.directory.set", "d.directory_base.set"]
+// open the two commands to any path (Flood's --allowedpath is then the only
+// bound). directory.default.set stays denied either way.
 //
 // A call is refused if any command it would run is: its method; each
 // system.multicall entry, recursively; every field of d.multicall2,

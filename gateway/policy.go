@@ -16,11 +16,30 @@ import (
 //
 // Deny wins over Allow, and both win over the defaults: a name matched by a
 // Deny pattern is refused even if an Allow pattern matches it too, and an
-// Allow pattern can open a command the defaults deny (d.directory.set, for
-// Flood) or one they do not know (a method your rtorrent.rc defines).
+// Allow pattern can open a command the defaults deny or one they do not
+// know (a method your rtorrent.rc defines).
 type PolicyConfig struct {
 	Allow []string
 	Deny  []string
+
+	// Directories are the roots below which clients may place downloads:
+	// absolute paths, cleaned by NewPolicy. When there are any,
+	// d.directory.set and d.directory_base.set (Flood's destination when it
+	// adds a torrent, and its move) are allowed, as calls, as
+	// system.multicall entries and in the strings of load.*'s extra
+	// commands or multicall fields, only with a plain literal absolute path
+	// that lies in a root or below it: "/dl", "/dl/My Movies",
+	// d.directory.set="/dl/x". A relative path, a ".." element, '$' or '{'
+	// anywhere, a computed value, a list, or a directory command sharing
+	// its string with another is refused. An Allow pattern does not lift
+	// the bound; a Deny pattern still refuses them outright. Paths are
+	// compared lexically: symlinks on rTorrent's side are not resolved, so
+	// a root should not hold links that lead out of it.
+	//
+	// Empty, the two commands are denied unless an Allow pattern opens
+	// them, and then to any path. DirectoryDefault gives rTorrent's own
+	// directory.default, the usual single root.
+	Directories []string
 }
 
 // A Policy decides which calls may reach rTorrent. It checks the call's
@@ -34,6 +53,7 @@ type PolicyConfig struct {
 // A Policy is immutable and safe for concurrent use.
 type Policy struct {
 	allow, deny []string
+	dirs        dirRoots
 
 	cache  sync.Map // name → verdict
 	cached atomic.Int32
@@ -48,10 +68,14 @@ type verdict struct {
 	class   class // the default table's
 	allowed bool
 	eval    bool // evaluates (some of) its arguments as commands
+	// dirBound: a directory command the roots bound. It is allowed only
+	// with a path they admit (checkDirectory), so allowed is false.
+	dirBound bool
 }
 
 // NewPolicy returns the default policy with cfg layered on it. It fails on
-// a pattern that cannot match a command name.
+// a pattern that cannot match a command name (ErrBadPattern) and on a
+// directory that is not a plain absolute path (ErrBadDirectory).
 func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	for _, list := range [][]string{cfg.Allow, cfg.Deny} {
 		for _, pat := range list {
@@ -60,9 +84,14 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 			}
 		}
 	}
+	dirs, err := newDirRoots(cfg.Directories)
+	if err != nil {
+		return nil, err
+	}
 	return &Policy{
 		allow: append([]string(nil), cfg.Allow...),
 		deny:  append([]string(nil), cfg.Deny...),
+		dirs:  dirs,
 	}, nil
 }
 
@@ -75,7 +104,9 @@ var defaultPolicy = sync.OnceValue(func() *Policy {
 func DefaultPolicy() *Policy { return defaultPolicy() }
 
 // Allows reports whether the policy allows the command name on its own,
-// whatever its arguments.
+// whatever its arguments. It reports false for d.directory.set and
+// d.directory_base.set when PolicyConfig.Directories bounds them: Check
+// allows them with some paths only.
 func (p *Policy) Allows(name string) bool { return p.lookup(name).allowed }
 
 // Check returns nil if the policy allows the call, and otherwise a
@@ -88,14 +119,20 @@ func (p *Policy) Check(method string, params []xmlrpc.Value) error {
 }
 
 // checkCommand is Check's visitor.
-func (p *Policy) checkCommand(name string, dynamicAfter bool, at *site) *Refusal {
-	v := p.lookup(name)
-	if !v.allowed {
-		return &Refusal{Method: name, Where: at.String()}
+func (p *Policy) checkCommand(c command, at *site) *Refusal {
+	v := p.lookup(c.name)
+	if v.dirBound {
+		if why := p.checkDirectory(c); why != "" {
+			return &Refusal{Method: c.name, Reason: why, Where: at.String()}
+		}
+		return nil
 	}
-	if dynamicAfter && v.eval {
+	if !v.allowed {
+		return &Refusal{Method: c.name, Where: at.String()}
+	}
+	if c.dynamicAfter && v.eval {
 		// branch=d.is_open=,$d.custom=x runs whatever d.custom holds.
-		return &Refusal{Method: name, Reason: "it would evaluate a command computed at run time ($... or (...))", Where: at.String()}
+		return &Refusal{Method: c.name, Reason: "it would evaluate a command computed at run time ($... or (...))", Where: at.String()}
 	}
 	return nil
 }
@@ -106,8 +143,8 @@ func (p *Policy) checkCommand(name string, dynamicAfter bool, at *site) *Refusal
 func readOnly(method string, params []xmlrpc.Value) bool {
 	p := DefaultPolicy()
 	notRead := &Refusal{}
-	r := p.walkCall(method, params, nil, func(name string, dynamicAfter bool, at *site) *Refusal {
-		if v := p.lookup(name); v.class != classRead || !v.allowed || dynamicAfter && v.eval {
+	r := p.walkCall(method, params, nil, func(c command, at *site) *Refusal {
+		if v := p.lookup(c.name); v.class != classRead || !v.allowed || c.dynamicAfter && v.eval {
 			return notRead
 		}
 		return nil
@@ -135,6 +172,10 @@ func (p *Policy) decide(name string) verdict {
 			v.allowed = false
 			return v
 		}
+	}
+	if len(p.dirs) > 0 && isDirCommand(name) {
+		v.allowed, v.dirBound = false, true
+		return v
 	}
 	for _, pat := range p.allow {
 		if matchGlob(pat, name) {
@@ -191,11 +232,22 @@ func (s *site) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// command is one command a call would run, as the walk finds it.
+type command struct {
+	name string
+	// call: the call's method or a system.multicall entry, run with
+	// params. Otherwise the command was found in text, a string rTorrent
+	// evaluates, with a computed value after it if dynamicAfter.
+	call         bool
+	params       []xmlrpc.Value
+	text         string
+	dynamicAfter bool
+}
+
 // visitFunc is called for every command a call would run; a non-nil
-// Refusal stops the walk and is returned by it. dynamicAfter reports a
-// computed value after the command in its string; at is nil for the call's
+// Refusal stops the walk and is returned by it. at is nil for the call's
 // own method.
-type visitFunc func(name string, dynamicAfter bool, at *site) *Refusal
+type visitFunc func(c command, at *site) *Refusal
 
 // maxWalkDepth bounds system.multicall nesting (rTorrent refuses any) and
 // array nesting in parameters (the decoders bound it already).
@@ -206,7 +258,7 @@ func (p *Policy) walkCall(method string, params []xmlrpc.Value, at *site, visit 
 	if method == "" {
 		return &Refusal{Method: method, Reason: "empty method name", Where: at.String()}
 	}
-	if r := visit(method, false, at); r != nil {
+	if r := visit(command{name: method, call: true, params: params}, at); r != nil {
 		return r
 	}
 	if !p.lookup(method).eval {
@@ -272,9 +324,13 @@ func paramPart(method string, params []xmlrpc.Value, i int) (part string, n int,
 func (p *Policy) walkStrings(v xmlrpc.Value, at *site, nesting int, visit visitFunc) *Refusal {
 	switch v.Kind() {
 	case xmlrpc.String:
+		s := v.String()
+		if name, ok := p.literalDirectory(s); ok {
+			return visit(command{name: name, text: s}, at)
+		}
 		var r *Refusal
-		scanCommands(v.String(), func(name string, dynamicAfter bool) bool {
-			r = visit(name, dynamicAfter, at)
+		scanCommands(s, func(name string, dynamicAfter bool) bool {
+			r = visit(command{name: name, text: s, dynamicAfter: dynamicAfter}, at)
 			return r == nil
 		})
 		return r

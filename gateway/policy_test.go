@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -378,13 +379,17 @@ var deniedForFuzz = []string{
 	"execute", "execute.throw", "execute.nothrow.bg", "execute2", "method.insert", "method.set_key",
 	"import", "try_import", "schedule2", "system.shutdown.normal", "log.open_file", "log.execute",
 	"session.path.set", "directory.default.set", "d.directory.set", "d.delete_tied", "network.scgi.open_port",
-	"system.cwd.set", "ui.current_view.set", "event.download.finished", "p.call_target",
+	"system.cwd.set", "ui.current_view.set", "event.download.finished", "p.call_target", "d.directory_base.set",
 }
+
+// fuzzRoot is the one directory root of FuzzPolicy's second policy.
+const fuzzRoot = "/dl"
 
 // FuzzPolicy checks that the policy never panics, and that a denied
 // command placed as a command anywhere in a field string, after any text,
 // in any of rTorrent's syntaxes, with escapes or quotes inside its name, is
-// refused.
+// refused. With a directory root, d.directory.set and d.directory_base.set
+// pass only as the whole string with a literal path below the root.
 func FuzzPolicy(f *testing.F) {
 	f.Add("d.name=", uint8(0), uint8(0), uint8(0), "sh,-c,id", uint8(0))
 	f.Add(`cat="$t.multicall=d.hash=`, uint8(1), uint8(1), uint8(3), `,cat={|||}"`, uint8(2))
@@ -392,10 +397,27 @@ func FuzzPolicy(f *testing.F) {
 	f.Add("if=d.is_open=,{", uint8(7), uint8(3), uint8(2), "}", uint8(1))
 	f.Add(`abc"`, uint8(2), uint8(4), uint8(6), `"`, uint8(7))
 	f.Add("", uint8(12), uint8(0), uint8(1), "", uint8(9))
+	// Directory commands (14: d.directory.set, 21: d.directory_base.set;
+	// separator 9 is a space).
+	f.Add("", uint8(14), uint8(0), uint8(9), `"/dl/x"`, uint8(0))
+	f.Add("", uint8(21), uint8(1), uint8(9), `"/dl/a=b"`, uint8(0))
+	f.Add("", uint8(14), uint8(0), uint8(9), "/dl/../etc", uint8(0))
+	f.Add("", uint8(14), uint8(0), uint8(9), `\$cat=/dl/x`, uint8(0))
+	f.Add("", uint8(21), uint8(0), uint8(9), "/dl/x,/etc", uint8(0))
+	f.Add("d.custom.set=a,b", uint8(14), uint8(0), uint8(1), "/dl/x", uint8(0))
+	f.Add("", uint8(14), uint8(2), uint8(0), "/dl/x", uint8(0))
+	f.Add("", uint8(14), uint8(0), uint8(9), `"/dl/x";execute.throw=sh`, uint8(0))
+	f.Add("", uint8(14), uint8(0), uint8(9), `"/dl/x" `, uint8(5))
+	dirs, err := gateway.NewPolicy(gateway.PolicyConfig{Directories: []string{fuzzRoot}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, prefix string, nameIdx, form, sepIdx uint8, suffix string, escapeAt uint8) {
 		// Arbitrary strings never panic, wherever they go.
 		p := gateway.DefaultPolicy()
 		for _, s := range []string{prefix, suffix, prefix + suffix} {
+			dirs.Check("load.raw_start", strs("", "x", s))
+			dirs.Check("d.directory.set", strs(hash, s))
 			p.Check("d.multicall2", strs("", "main", s))
 			p.Check("d.multicall.filtered", strs("", "main", s, s))
 			p.Check("branch", strs("", s, s))
@@ -405,7 +427,8 @@ func FuzzPolicy(f *testing.F) {
 			gateway.ScanCommands(s)
 		}
 
-		name := deniedForFuzz[int(nameIdx)%len(deniedForFuzz)]
+		base := deniedForFuzz[int(nameIdx)%len(deniedForFuzz)]
+		name := base
 		// Hide an escape or a quote inside the name: a level of parsing
 		// removes it.
 		if k := int(escapeAt) % (len(name) + 8); k > 0 && k < len(name) {
@@ -446,6 +469,14 @@ func FuzzPolicy(f *testing.F) {
 			var r *gateway.Refusal
 			if err := p.Check(call.method, call.params); !errors.As(err, &r) {
 				t.Fatalf("%s with field %q: Check = %v, want a refusal", call.method, field, err)
+			}
+			if err := dirs.Check(call.method, call.params); err == nil {
+				n, arg, ok := gateway.ParseLiteralCommand(field)
+				clean := path.Clean(arg)
+				if !ok || n != base || clean != fuzzRoot && !strings.HasPrefix(clean, fuzzRoot+"/") ||
+					strings.Contains(arg+"/", "/../") || strings.ContainsAny(arg, "${") {
+					t.Fatalf("%s with field %q: allowed with a root of %s", call.method, field, fuzzRoot)
+				}
 			}
 		}
 	})

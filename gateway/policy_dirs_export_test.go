@@ -1,0 +1,4 @@
+package gateway
+
+// ParseLiteralCommand is parseLiteralCommand.
+var ParseLiteralCommand = parseLiteralCommand
