@@ -126,6 +126,14 @@ func TestPolicyCheck(t *testing.T) {
 			"cat=$d.stop=,$d.close=,$d.connection_seed.set=initial_seed,$d.open=,$d.start=", "d.connection_seed.set=initial_seed")},
 		{name: "cat is data", method: "cat", params: strs("", "$execute.throw=x")},
 
+		// A '#' where a command starts hangs rTorrent 0.9.8 for good.
+		{name: "comment as load command", method: "load.raw", params: []xmlrpc.Value{str(""), torrent, str("# note")},
+			refused: "load.raw", where: "load.raw command 1", reason: "starting with '#'"},
+		{name: "comment after a semicolon", method: "load.raw_start", params: []xmlrpc.Value{str(""), torrent, str("d.custom1.set=x; \t#c")},
+			refused: "load.raw_start", reason: "starting with '#'"},
+		{name: "comment as a field", method: "d.multicall2", params: dm2("d.hash=", " #x"), refused: "d.multicall2", reason: "starting with '#'"},
+		{name: "hash inside a value is data", method: "load.raw", params: []xmlrpc.Value{str(""), torrent, str(`d.custom1.set="#tag"`)}},
+
 		// Denied by name.
 		{name: "execute", method: "execute.throw", params: strs("", "sh", "-c", "id"), refused: "execute.throw"},
 		{name: "execute bg", method: "execute.nothrow.bg", refused: "execute.nothrow.bg"},
