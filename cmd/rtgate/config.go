@@ -90,6 +90,11 @@ type AuthConfig struct {
 type PolicyConfig struct {
 	Allow []string `yaml:"allow"`
 	Deny  []string `yaml:"deny"`
+	// Directories are the roots below which clients may place downloads
+	// (d.directory.set and d.directory_base.set, which Flood sends with
+	// every add and move). Empty means the backend's own
+	// directory.default, asked at start.
+	Directories []string `yaml:"directories"`
 }
 
 // FileMode is a permission mode written in octal in YAML ("0660" or 0660).
@@ -211,6 +216,11 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("backend: %q is not auto, rtorrent or embedded", c.Backend)
+	}
+	for _, d := range c.Policy.Directories {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("policy.directories: %q is not an absolute path", d)
+		}
 	}
 	if c.Engine.Port < 0 || c.Engine.Port > 65535 {
 		return fmt.Errorf("engine.port: %d is not a port", c.Engine.Port)

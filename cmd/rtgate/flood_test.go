@@ -29,9 +29,9 @@ func testFlood(t *testing.T, xmlOnly bool) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "rtgate.sock")
 	conf := filepath.Join(dir, "rtgate.yml")
-	// Flood sets the download directory inside every load; rtgate's
-	// default policy refuses directory setters unless allowed.
-	yml := fmt.Sprintf("rtorrent:\n  address: %s\nlisten:\n  http: \"\"\n  scgi: %s\n  xml_only: %v\npolicy:\n  allow: [d.directory.set, d.directory_base.set]\npoll:\n  interval: 200ms\n",
+	// Flood sets the download directory inside every load: the default
+	// policy allows it below rTorrent's own directory.default.
+	yml := fmt.Sprintf("rtorrent:\n  address: %s\nlisten:\n  http: \"\"\n  scgi: %s\n  xml_only: %v\npoll:\n  interval: 200ms\n",
 		rt.Addr(), sock, xmlOnly)
 	if err := os.WriteFile(conf, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)

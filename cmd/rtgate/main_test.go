@@ -153,6 +153,23 @@ func TestServeLegacyDoors(t *testing.T) {
 		t.Errorf("execute.throw through rtgate: %v, want fault -507 naming it", err)
 	}
 
+	// Downloads may be placed below rTorrent's directory.default, and
+	// nowhere else.
+	tr := rtorrenttest.MakeTorrentBytes(t, "placed.bin", 1000)
+	load := func(dir string) error {
+		_, err := c.Call(ctx, "load.raw", xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes), xmlrpc.NewString(`d.directory.set="`+dir+`"`))
+		return err
+	}
+	if err := load("/tmp/elsewhere"); !errors.As(err, &fault) || fault.Code != xmlrpc.FaultRefused || !strings.Contains(fault.Message, "outside the allowed directories") {
+		t.Errorf("load into /tmp/elsewhere: %v, want -507 outside the allowed directories", err)
+	}
+	if err := load(filepath.Join(rt.DownloadDir, "sub")); err != nil {
+		t.Errorf("load below directory.default: %v", err)
+	}
+	if !strings.Contains(log.String(), "clients may place downloads below") {
+		t.Errorf("the log does not say where downloads may go:\n%s", log.String())
+	}
+
 	// HTTP /RPC2, as nginx's scgi_pass and xmlrpc.client speak it.
 	m := regexp.MustCompile(`msg="http listening" addr=(\S+)`).FindStringSubmatch(log.String())
 	if m == nil {

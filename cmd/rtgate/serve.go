@@ -132,16 +132,15 @@ func (m *Main) run(ctx context.Context) error {
 	if cfg.Listen.HTTP != "" && token == "" && !isLoopback(cfg.Listen.HTTP) {
 		return fmt.Errorf("listen.http %s is not a loopback address: set auth.token_file so that clients must authenticate", cfg.Listen.HTTP)
 	}
-	policy, err := gateway.NewPolicy(gateway.PolicyConfig{Allow: cfg.Policy.Allow, Deny: cfg.Policy.Deny})
-	if err != nil {
-		return fmt.Errorf("policy: %w", err)
-	}
-
 	b, err := m.openBackend(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
+	policy, err := m.policy(ctx, b)
+	if err != nil {
+		return err
+	}
 
 	p := poller.New(b.caller, &poller.Options{
 		Backend:   b.kind,
@@ -204,6 +203,37 @@ func (m *Main) run(ctx context.Context) error {
 		return nil // asked to stop
 	}
 	return err
+}
+
+// policy builds the method policy. Unless the operator allowed the
+// directory setters outright or named the roots, downloads may be placed
+// below the backend's own directory.default, so that Flood can add and move
+// torrents there and nowhere else.
+func (m *Main) policy(ctx context.Context, b *backend) (*gateway.Policy, error) {
+	pc := gateway.PolicyConfig{Allow: m.Config.Policy.Allow, Deny: m.Config.Policy.Deny, Directories: m.Config.Policy.Directories}
+	if len(pc.Directories) == 0 {
+		open, err := gateway.NewPolicy(pc)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		if open.Allows("d.directory.set") || open.Allows("d.directory_base.set") {
+			return open, nil
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		dir, err := gateway.DirectoryDefault(dctx, b.caller) // the backend itself, not behind the policy
+		cancel()
+		if err != nil {
+			m.Logger.Warn("the backend's directory.default is unknown: clients cannot choose download directories", "err", err)
+			return open, nil
+		}
+		pc.Directories = []string{dir}
+	}
+	p, err := gateway.NewPolicy(pc)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	m.Logger.Info("clients may place downloads below", "directories", pc.Directories)
+	return p, nil
 }
 
 // serveUntil runs serve until ctx ends, then shuts it down, giving
