@@ -144,9 +144,10 @@ func (c *counter) Snapshot() ([]byte, error) {
 type proxy struct {
 	l     net.Listener
 	addr  string
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
 }
 
 func startProxy(t *testing.T, upstream string) *proxy {
@@ -170,6 +171,12 @@ func startProxy(t *testing.T, upstream string) *proxy {
 				continue
 			}
 			p.mu.Lock()
+			if p.closed {
+				p.mu.Unlock()
+				up.Close()
+				down.Close()
+				return
+			}
 			p.conns[down], p.conns[up] = struct{}{}, struct{}{}
 			p.mu.Unlock()
 			for _, pair := range [][2]net.Conn{{up, down}, {down, up}} {
@@ -198,6 +205,9 @@ func (p *proxy) cut() {
 
 func (p *proxy) close() {
 	p.l.Close()
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.cut()
 	p.wg.Wait()
 }
