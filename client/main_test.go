@@ -142,8 +142,8 @@ func (c *counter) Snapshot() ([]byte, error) {
 // proxy forwards TCP connections to rtgate; cut drops every connection it
 // carries, as a network failure would.
 type proxy struct {
-	l     net.Listener
-	addr  string
+	l      net.Listener
+	addr   string
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
