@@ -21,14 +21,15 @@ type Config struct {
 	// Backend is auto, rtorrent or embedded. auto uses rTorrent when
 	// rtorrent.address is set and answers at start-up, and the embedded
 	// engine otherwise.
-	Backend  string         `yaml:"backend"`
-	RTorrent RTorrentConfig `yaml:"rtorrent"`
-	Engine   EngineConfig   `yaml:"engine"`
-	Poll     PollConfig     `yaml:"poll"`
-	Listen   ListenConfig   `yaml:"listen"`
-	Auth     AuthConfig     `yaml:"auth"`
-	Policy   PolicyConfig   `yaml:"policy"`
-	Log      LogConfig      `yaml:"log"`
+	Backend   string          `yaml:"backend"`
+	RTorrent  RTorrentConfig  `yaml:"rtorrent"`
+	Engine    EngineConfig    `yaml:"engine"`
+	Poll      PollConfig      `yaml:"poll"`
+	Listen    ListenConfig    `yaml:"listen"`
+	Auth      AuthConfig      `yaml:"auth"`
+	WebSocket WebSocketConfig `yaml:"websocket"`
+	Policy    PolicyConfig    `yaml:"policy"`
+	Log       LogConfig       `yaml:"log"`
 }
 
 // EngineConfig sets up the embedded BitTorrent engine.
@@ -60,8 +61,12 @@ type PollConfig struct {
 // ListenConfig says where the front doors listen. An empty address turns
 // that door off.
 type ListenConfig struct {
-	// HTTP serves POST /RPC2 (XML-RPC and JSON-RPC): host:port.
+	// HTTP serves POST /RPC2 (XML-RPC and JSON-RPC) and the WebSocket
+	// API (/ws, /rtorrent-ws): host:port. Off loopback, auth is required.
 	HTTP string `yaml:"http"`
+	// HTTPSocket serves the same on a Unix socket (for a reverse proxy on
+	// the same host, or local clients). Empty means none.
+	HTTPSocket string `yaml:"http_socket"`
 	// SCGI serves rTorrent's own protocol to Flood, ruTorrent and
 	// rtxmlrpc: a Unix socket path (or unix:///path), or tcp://host:port.
 	// The default is $XDG_DATA_HOME/rtgate/rpc.sock
@@ -74,6 +79,22 @@ type ListenConfig struct {
 	// does (a parse fault), so that Flood stays in XML-RPC mode. The
 	// default serves both; JSON is smaller and faster for Flood.
 	XMLOnly bool `yaml:"xml_only"`
+}
+
+// WebSocketConfig tunes the WebSocket door; zero values are the gateway's
+// defaults (docs/protocol.md).
+type WebSocketConfig struct {
+	// Origins are the browser origins allowed besides the request's own
+	// host, e.g. "ui.example.com" or "*.example.com".
+	Origins []string `yaml:"origins"`
+	// MaxConnections bounds connections served at once (default 10,000).
+	MaxConnections int `yaml:"max_connections"`
+	// CallRate is each connection's sustained calls per second (default 50).
+	CallRate float64 `yaml:"call_rate"`
+	// ReadLimit is the largest frame a client may send (default 4 MiB).
+	ReadLimit int64 `yaml:"read_limit"`
+	// Compression negotiates permessage-deflate without context takeover.
+	Compression bool `yaml:"compression"`
 }
 
 // AuthConfig holds the token that clients off loopback must present.

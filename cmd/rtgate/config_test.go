@@ -35,7 +35,7 @@ func TestParseConfig(t *testing.T) {
 		{
 			name:    "unknown top-level key",
 			yaml:    "log:\n  level: info\nfrontdoor: scgi\n",
-			wantErr: `line 3: unknown key "frontdoor" at the top level (known keys: auth, backend, engine, listen, log, policy, poll, rtorrent)`,
+			wantErr: `line 3: unknown key "frontdoor" at the top level (known keys: auth, backend, engine, listen, log, policy, poll, rtorrent, websocket)`,
 		},
 		{
 			name:    "bad duration",

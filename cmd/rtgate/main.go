@@ -5,6 +5,7 @@
 //	rtgate [flags] [run]                  watch the backend and serve (default)
 //	rtgate [flags] info                   print the rTorrent version and method count
 //	rtgate [flags] call METHOD [ARG...]   call one method, print the result
+//	rtgate [flags] watch [-url URL] TOPIC print a topic's live changes
 //	rtgate version                        print rtgate's version
 //
 // Flags override the configuration file; see -h.
@@ -67,7 +68,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	httpAddr := fs.String("http", "", "HTTP `host:port` for /RPC2 (default 127.0.0.1:5080; empty turns it off)")
 	scgiAddr := fs.String("scgi", "", "SCGI `socket` for Flood, ruTorrent and rtxmlrpc: a path, unix:///path or tcp://127.0.0.1:port")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | version]\n\nFlags:\n")
+		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | watch TOPIC | version]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -116,6 +117,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.info(ctx)
 	case "call":
 		return m.call(ctx, rest)
+	case "watch":
+		return m.watch(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "rtgate", version)
 		return nil

@@ -129,9 +129,6 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Listen.HTTP != "" && token == "" && !isLoopback(cfg.Listen.HTTP) {
-		return fmt.Errorf("listen.http %s is not a loopback address: set auth.token_file so that clients must authenticate", cfg.Listen.HTTP)
-	}
 	b, err := m.openBackend(ctx)
 	if err != nil {
 		return err
@@ -171,17 +168,51 @@ func (m *Main) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.Run(gctx) })
 
+	ws := gateway.NewWSHandler(up, hub, &gateway.WSOptions{
+		Token:          token,
+		OriginPatterns: cfg.WebSocket.Origins,
+		Policy:         policy,
+		MaxConns:       cfg.WebSocket.MaxConnections,
+		CallRate:       cfg.WebSocket.CallRate,
+		ReadLimit:      cfg.WebSocket.ReadLimit,
+		Compression:    cfg.WebSocket.Compression,
+		Logger:         log.With("part", "websocket"),
+	})
+	defer ws.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/RPC2", gateway.RequireToken(rpc, token))
+	mux.Handle(gateway.DefaultWSPath, ws)
+	mux.Handle(gateway.DefaultWSCompatPath, ws)
+	var httpListeners []net.Listener
 	if cfg.Listen.HTTP != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/RPC2", rpc)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		l, err := net.Listen("tcp", cfg.Listen.HTTP)
 		if err != nil {
 			return fmt.Errorf("listen.http: %w", err)
 		}
-		log.Info("http listening", "addr", l.Addr().String(), "paths", "/RPC2")
+		httpListeners = append(httpListeners, l)
+	}
+	if cfg.Listen.HTTPSocket != "" {
+		l, err := listenUnix(cfg.Listen.HTTPSocket, 0o660)
+		if err != nil {
+			return fmt.Errorf("listen.http_socket: %w", err)
+		}
+		httpListeners = append(httpListeners, l)
+	}
+	for _, l := range httpListeners {
+		if err := gateway.CheckListener(l.Addr(), token); err != nil {
+			closeAll(httpListeners)
+			return fmt.Errorf("listen %s: %w: set auth.token_file so that clients must authenticate", l.Addr(), err)
+		}
+	}
+	for _, l := range httpListeners {
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		log.Info("http listening", "addr", l.Addr().String(), "paths", "/RPC2 /ws /rtorrent-ws")
 		g.Go(func() error {
-			return serveUntil(gctx, func() error { return srv.Serve(l) }, srv.Shutdown, http.ErrServerClosed)
+			return serveUntil(gctx, func() error { return srv.Serve(l) }, func(ctx context.Context) error {
+				// Hijacked WebSocket connections are not the server's.
+				ws.Shutdown(ctx)
+				return srv.Shutdown(ctx)
+			}, http.ErrServerClosed)
 		})
 	}
 	if cfg.Listen.SCGI != "" {
@@ -264,6 +295,12 @@ func listenSCGI(addr string, mode os.FileMode) (net.Listener, error) {
 		}
 		return net.Listen("tcp", rest)
 	}
+	return listenUnix(addr, mode)
+}
+
+// listenUnix listens on a Unix socket path (or unix:///path) with mode,
+// creating its directory.
+func listenUnix(addr string, mode os.FileMode) (net.Listener, error) {
 	path := strings.TrimPrefix(addr, "unix://")
 	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(addr, "unix:") && strings.Contains(path, ":") {
 		return nil, fmt.Errorf("%q: want a socket path, unix:///path or tcp://127.0.0.1:port", addr)
@@ -292,6 +329,12 @@ func listenSCGI(addr string, mode os.FileMode) (net.Listener, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
 }
 
 // isLoopback reports whether a host:port listens on loopback only.
