@@ -87,6 +87,7 @@ func (c *wsConn) serve() {
 	c.readLoop()
 	<-c.writerDone
 	c.calls.Wait()
+	c.stall.Stop()
 	c.sub.Close()
 	c.cancel()
 	c.mu.Lock()

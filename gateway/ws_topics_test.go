@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -331,4 +332,56 @@ func TestWSUnreadAnswers(t *testing.T) {
 		t.Errorf("%d answers to %d requests", answers, sent)
 	}
 	t.Logf("%d requests sent, %d answered before the close", sent, answers)
+}
+
+// TestWSBigMessage: a change bigger than the writer's copy threshold goes
+// out without being copied, as a fragmented message, and arrives whole; with
+// permessage-deflate negotiated, compressed messages arrive whole too.
+func TestWSBigMessage(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
+			e := startWSEnv(t, &wsEnvOptions{ws: gateway.WSOptions{Compression: compress}})
+			ctx := context.Background()
+			s, err := e.dial(t).Subscribe(ctx, "bulk", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next(t, s)
+			h := http.Header{"Authorization": {"Bearer " + e.token}}
+			mode := websocket.CompressionDisabled
+			if compress {
+				mode = websocket.CompressionNoContextTakeover
+			}
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			raw, resp, err := websocket.Dial(dctx, e.url+"/ws", &websocket.DialOptions{HTTPHeader: h, CompressionMode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.CloseNow()
+			raw.SetReadLimit(64 << 20)
+			if got := resp.Header.Get("Sec-WebSocket-Extensions"); (got != "") != compress {
+				t.Errorf("extensions %q", got)
+			}
+			raw.Write(dctx, websocket.MessageText, []byte(`{"jsonrpc":"2.0","id":1,"method":"rtgate.subscribe","params":{"topic":"bulk"}}`))
+			raw.Read(dctx) // the answer
+			raw.Read(dctx) // the snapshot
+
+			for i, size := range []int{1 << 20, 100, 300 << 10} {
+				change := bulkChange(i+1, size)
+				e.bulk.pub <- change
+				if m := next(t, s); !bytes.Equal(m.Data, change) {
+					t.Fatalf("Go client: change of %d bytes arrived as %d bytes", len(change), len(m.Data))
+				}
+				_, b, err := raw.Read(dctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Sprintf(`{"jsonrpc":"2.0","method":"rtgate.message","params":{"topic":"bulk","kind":"change","epoch":"%s","seq":%d,"data":%s}}`, s.Position().Epoch, i+1, change)
+				if string(b) != want {
+					t.Fatalf("raw client: %d bytes, want %d", len(b), len(want))
+				}
+			}
+		})
+	}
 }
