@@ -33,8 +33,10 @@ import (
 // process, this machine's hard limit, and the server's memory and latency
 // are measured without the clients' goroutines in the same heap.
 //
-//	go test -run '^$' -bench 'WSIdleMemory|WSFanout' -benchtime 1x ./gateway/      # memory
-//	go test -run '^$' -bench WSFanout -benchtime 50x ./gateway/
+//	go test -run '^$' -bench WSIdleMemory -benchtime 1x ./gateway/   # measures once, whatever b.N
+//	go test -run '^$' -bench WSFanout -benchtime 50x ./gateway/      # 50 changes to 10,000 subscribers
+//
+// -args -wsbench.conns=N changes the number of connections.
 var wsBenchConns = flag.Int("wsbench.conns", 10000, "connections for the WebSocket benchmarks")
 
 // benchServer is a WSHandler over a hub whose only topic, "bench", is a
