@@ -246,6 +246,8 @@ func (e *Engine) close() error {
 			if r.cancel != nil {
 				r.cancel()
 			}
+			// Before the client drops the torrent (see running.verifyDone).
+			r.stopVerify()
 		}
 	}
 	e.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +243,50 @@ func writeFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentCalls polls, changes and erases downloads from several
+// goroutines while hash checks and the sampler run, for the race
+// detector's sake.
+func TestConcurrentCalls(t *testing.T) {
+	e := newEnv(t)
+	var trs []rtorrenttest.Torrent
+	for i := range 20 {
+		tr := rtorrenttest.MakeTorrent(t, e.dataDir, "conc-"+strconv.Itoa(i)+".bin", 50_000, nil)
+		trs = append(trs, tr)
+		load(t, e, "load.raw_start", tr)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				tr := trs[(g*7+i)%len(trs)]
+				ctx := context.Background()
+				ps := append([]xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewString("main")}, params(t, anys(floodFields)...)...)
+				if _, err := e.Call(ctx, "d.multicall2", ps...); err != nil {
+					t.Error(err)
+					return
+				}
+				for _, m := range []string{"d.stop", "d.start", "d.pause", "d.resume", "d.check_hash"} {
+					if _, err := e.Call(ctx, m, xmlrpc.NewString(tr.Hash)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				e.Call(ctx, "f.multicall", params(t, tr.Hash, "", "f.completed_chunks=")...)
+				e.Call(ctx, "p.multicall", params(t, tr.Hash, "", "p.id=")...)
+				e.Call(ctx, "d.custom.set", params(t, tr.Hash, "k", strconv.Itoa(i))...)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, tr := range trs[:5] {
+		call(t, e, "d.erase", tr.Hash)
+	}
+	if n := len(rows(t, e, "main", "d.hash=")); n != 15 {
+		t.Errorf("%d downloads left, want 15", n)
 	}
 }

@@ -39,12 +39,15 @@ func (e *Engine) hashLoop() {
 		case <-e.hashWake:
 		}
 		for {
-			d, r := e.nextHash()
+			d, r, ctx := e.nextHash()
 			if d == nil {
 				break
 			}
-			err := verify(e.ctx, r.t)
+			err := verify(ctx, r.t)
+			close(r.verifyDone)
 			e.mu.Lock()
+			r.verifyCancel()
+			r.verifyCancel, r.verifyDone = nil, nil
 			if !e.closed && !d.gone && d.run == r && d.hashing != 0 {
 				d.hashing = 0
 				if err == nil {
@@ -53,7 +56,7 @@ func (e *Engine) hashLoop() {
 					if d.doneChunks == int64(d.numPieces) && d.tsFinished == 0 {
 						d.tsFinished = e.now()
 					}
-				} else if e.ctx.Err() == nil {
+				} else if ctx.Err() == nil {
 					d.message = "Hash check failed: " + err.Error()
 				}
 				e.markDirty(d)
@@ -66,11 +69,12 @@ func (e *Engine) hashLoop() {
 }
 
 // nextHash pops the next download to check, skipping ones that went away
-// or stopped hashing (closed, erased) while they waited.
-func (e *Engine) nextHash() (*download, *running) {
+// or stopped hashing (closed, erased) while they waited, and marks its run
+// as being verified, with a context that stopping the run cancels.
+func (e *Engine) nextHash() (*download, *running, context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for len(e.hashQueue) > 0 {
+	for !e.closed && len(e.hashQueue) > 0 {
 		d := e.hashQueue[0]
 		e.hashQueue = slices.Delete(e.hashQueue, 0, 1)
 		if d.gone || d.hashing == 0 {
@@ -80,10 +84,13 @@ func (e *Engine) nextHash() (*download, *running) {
 			d.hashing = 0
 			continue
 		}
-		return d, d.run
+		r := d.run
+		ctx, cancel := context.WithCancel(e.ctx)
+		r.verifyCancel, r.verifyDone = cancel, make(chan struct{})
+		return d, r, ctx
 	}
 	e.hashQueue = nil
-	return nil, nil
+	return nil, nil, nil
 }
 
 // verifyWorkers is how many pieces are queued for hashing at once:

@@ -186,3 +186,43 @@ func TestDataDirectory(t *testing.T) {
 		t.Errorf("directory.default got content: %v", entries)
 	}
 }
+
+// TestInterruptedHashCheck closes, erases and shuts down downloads in the
+// middle of a hash check: the engine keeps answering and Close returns.
+// (anacrolix v1.59.1 leaves its client locked if a torrent is dropped
+// under a running check; the engine must not let that happen.)
+func TestInterruptedHashCheck(t *testing.T) {
+	e := newEnv(t)
+	var trs []rtorrenttest.Torrent
+	for i := range 3 {
+		trs = append(trs, rtorrenttest.MakeTorrent(t, e.dataDir, "big-"+string(rune('a'+i))+".bin", 48<<20, &rtorrenttest.TorrentOptions{PieceLength: 256 << 10}))
+	}
+	hashing := func(tr rtorrenttest.Torrent) {
+		t.Helper()
+		waitRow(t, e, tr.Hash, 10*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() != 0 }, "d.hashing=")
+	}
+	for _, tr := range trs {
+		load(t, e, "load.raw", tr)
+		call(t, e, "d.check_hash", tr.Hash)
+	}
+	hashing(trs[0])
+	call(t, e, "d.close", trs[0].Hash)
+	hashing(trs[1])
+	call(t, e, "d.erase", trs[1].Hash)
+	hashing(trs[2])
+	if r := row(t, e, trs[0].Hash, "d.is_open=", "d.hashing="); r[0].Int() != 0 || r[1].Int() != 0 {
+		t.Errorf("closed during its check: is_open, hashing = %v", r)
+	}
+	start := time.Now()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Close during a hash check took %v", d)
+	}
+	e = startEnv(t, e.dataDir, e.session)
+	// The check cut short by Close left the download unchecked.
+	if r := row(t, e, trs[2].Hash, "d.hashing=", "d.is_hash_checked=", "d.is_open="); r[0].Int() != 0 || r[1].Int() != 0 || r[2].Int() != 1 {
+		t.Errorf("after a check cut short by Close: hashing, checked, open = %v", r)
+	}
+}

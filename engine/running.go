@@ -35,6 +35,23 @@ type running struct {
 	kick      chan struct{} // d.tracker_announce
 	completed chan struct{} // the download just finished
 	final     transferTotals
+
+	// Set while the hash queue verifies this run's data: stopping the run
+	// must cancel the check and wait for it before dropping the torrent,
+	// as anacrolix v1.59.1's Piece.VerifyDataContext on a dropped torrent
+	// returns with the client lock held, stopping the whole client.
+	verifyCancel context.CancelFunc
+	verifyDone   chan struct{}
+}
+
+// stopVerify cancels a running hash check of r and waits for it to end.
+// The hash worker closes verifyDone before it takes the engine's lock, so
+// this may wait with the lock held.
+func (r *running) stopVerify() {
+	if r.verifyDone != nil {
+		r.verifyCancel()
+		<-r.verifyDone
+	}
 }
 
 // transferTotals are what an announce reports.
@@ -154,6 +171,7 @@ func (e *Engine) stopRun(d *download) {
 	if r.active {
 		e.deactivate(d)
 	}
+	r.stopVerify()
 	e.captureCompletion(d)
 	st := r.t.Stats()
 	d.upBase += st.BytesWrittenData.Int64()

@@ -49,7 +49,12 @@ type announce struct {
 func newTracker(t *testing.T) *tracker {
 	tk := &tracker{swarms: make(map[string]map[string]bool)}
 	tk.srv = httptest.NewServer(tk)
-	t.Cleanup(tk.srv.Close)
+	t.Cleanup(func() {
+		tk.srv.Close()
+		if t.Failed() {
+			t.Logf("tracker's announces: %+v", tk.log())
+		}
+	})
 	return tk
 }
 
@@ -220,7 +225,7 @@ func TestDownloadFromRtorrent(t *testing.T) {
 	tk.waitAnnounce(t, tr.Hash, rti.Port, "started")
 
 	e := newEnv(t)
-	call(t, e, "throttle.global_down.max_rate.set", "", "1024k")
+	call(t, e, "throttle.global_down.max_rate.set", "", "512k")
 	start := time.Now()
 	load(t, e, "load.raw_start", tr)
 
@@ -274,8 +279,8 @@ func TestDownloadFromRtorrent(t *testing.T) {
 	}
 	waitRow(t, e, tr.Hash, 60*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=")
 	took := time.Since(start)
-	if took < 2*time.Second {
-		t.Errorf("3 MiB at 1 MiB/s took %v: the rate limit did not apply", took)
+	if took < 4*time.Second {
+		t.Errorf("3 MiB at 512 KiB/s took %v: the rate limit did not apply", took)
 	}
 	if got, want := sha256File(t, filepath.Join(e.dataDir, tr.Name)), sha256File(t, tr.Path); got != want {
 		t.Fatalf("downloaded content differs: sha256 %s, want %s", got, want)
@@ -359,6 +364,18 @@ func TestSeedToRtorrent(t *testing.T) {
 
 	rti, rt := startRtorrent(t)
 	load(t, rt, "load.raw_start", tr)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("engine: %v peers %v", row(t, e, tr.Hash, "d.message=", "d.is_active=", "d.peers_connected=", "d.up.total="), peerRows(t, e, tr.Hash))
+			t.Logf("rTorrent: %v peers %v", row(t, rt, tr.Hash, "d.message=", "d.is_active=", "d.peers_connected=", "d.down.total=", "d.hashing=", "d.state="), peerRows(t, rt, tr.Hash))
+		}
+	})
+	// rTorrent connects to the engine when its announce returns the
+	// engine's address; the engine reannounces too, so that it learns
+	// rTorrent's and the two also meet if that one attempt failed (once,
+	// on a loaded machine, rTorrent never got a byte otherwise).
+	tk.waitAnnounce(t, tr.Hash, rti.Port, "started")
+	reannounce(t, tk, e, tr.Hash)
 	waitRow(t, rt, tr.Hash, 60*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=")
 	if got, want := sha256File(t, filepath.Join(rti.DownloadDir, tr.Name)), sha256File(t, tr.Path); got != want {
 		t.Fatalf("rTorrent's copy differs: sha256 %s, want %s", got, want)
@@ -368,16 +385,7 @@ func TestSeedToRtorrent(t *testing.T) {
 		t.Errorf("d.ratio = %v after uploading everything, want ≥ 1000", r[1])
 	}
 
-	// d.tracker_announce announces now; d.stop announces "stopped".
-	n := tk.count(tr.Hash, e.ListenPort())
-	call(t, e, "d.tracker_announce", tr.Hash)
-	deadline := time.Now().Add(10 * time.Second)
-	for tk.count(tr.Hash, e.ListenPort()) == n && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if tk.count(tr.Hash, e.ListenPort()) == n {
-		t.Error("d.tracker_announce sent no announce")
-	}
+	// d.stop announces "stopped".
 	call(t, e, "d.stop", tr.Hash)
 	a := tk.waitAnnounce(t, tr.Hash, e.ListenPort(), "stopped")
 	if a.up < size {
@@ -386,6 +394,20 @@ func TestSeedToRtorrent(t *testing.T) {
 	r = row(t, e, tr.Hash, "d.state=", "d.is_active=", "d.up.rate=", "d.peers_connected=")
 	if r[0].Int() != 0 || r[1].Int() != 0 || r[2].Int() != 0 || r[3].Int() != 0 {
 		t.Errorf("after d.stop: state, active, up.rate, peers = %v", r)
+	}
+}
+
+// reannounce calls d.tracker_announce and waits for the announce.
+func reannounce(t *testing.T, tk *tracker, e *env, hash string) {
+	t.Helper()
+	n := tk.count(hash, e.ListenPort())
+	call(t, e, "d.tracker_announce", hash)
+	deadline := time.Now().Add(10 * time.Second)
+	for tk.count(hash, e.ListenPort()) == n {
+		if time.Now().After(deadline) {
+			t.Fatal("d.tracker_announce sent no announce")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
