@@ -234,7 +234,7 @@ func (e *Engine) close() error {
 	for _, d := range e.order {
 		if d.run != nil {
 			e.captureCompletion(d)
-			if d.run.active {
+			if d.run.cancel != nil {
 				d.run.final = e.totalsOf(d)
 			}
 		}

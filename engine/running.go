@@ -29,8 +29,10 @@ type running struct {
 	announcing bool // the announcer runs (only when there are trackers)
 	ctx        context.Context
 
-	// Set while active: stopping the announcer (and the magnet's info
-	// waiter) and poking it.
+	// Set from the first activation until announcing stops: stopping
+	// the announcer (and the magnet's info waiter) and poking it. A hash
+	// check of a started download pauses its transfers, not its
+	// announces, as rTorrent's does.
 	cancel    context.CancelFunc
 	kick      chan struct{} // d.tracker_announce
 	completed chan struct{} // the download just finished
@@ -80,7 +82,9 @@ func (e *Engine) sync(d *download) {
 	case d.isActive() && !d.run.active:
 		e.activate(d)
 	case !d.isActive() && d.run.active:
-		e.deactivate(d)
+		// Only a hash check of a started download keeps it announced.
+		checking := d.hashing != 0 && d.open && d.state == 1 && d.active
+		e.deactivate(d, !checking)
 	}
 }
 
@@ -121,11 +125,20 @@ func (e *Engine) activate(d *download) {
 	r.t.AllowDataDownload()
 	r.t.AllowDataUpload()
 	r.t.SetMaxEstablishedConns(e.maxPeers())
+	r.active = true
+	if r.cancel != nil {
+		// Still announced: a hash check paused it and dropped its
+		// connections. Ask the trackers for peers again.
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	r.ctx, r.cancel = ctx, cancel
 	r.kick = make(chan struct{}, 1)
 	r.completed = make(chan struct{}, 1)
-	r.active = true
 	e.startAnnouncer(d)
 	if d.info == nil {
 		e.wg.Add(1)
@@ -140,7 +153,7 @@ func (e *Engine) activate(d *download) {
 // not announced yet: a download without trackers costs no goroutine.
 func (e *Engine) startAnnouncer(d *download) {
 	r := d.run
-	if r == nil || !r.active || r.announcing || len(d.trackerGroups()) == 0 {
+	if r == nil || r.ctx == nil || r.announcing || len(d.trackerGroups()) == 0 {
 		return
 	}
 	r.announcing = true
@@ -151,13 +164,16 @@ func (e *Engine) startAnnouncer(d *download) {
 	}()
 }
 
-// deactivate stops d's transfers and announces, keeping it in the client
-// (for a hash check).
-func (e *Engine) deactivate(d *download) {
+// deactivate stops d's transfers, keeping it in the client (for a hash
+// check), and with stopAnnouncing its announces ("stopped" is sent).
+func (e *Engine) deactivate(d *download, stopAnnouncing bool) {
 	r := d.run
-	r.final = e.totalsOf(d)
-	r.cancel()
-	r.active, r.announcing = false, false
+	if stopAnnouncing && r.cancel != nil {
+		r.final = e.totalsOf(d)
+		r.cancel()
+		r.ctx, r.cancel, r.announcing = nil, nil, false
+	}
+	r.active = false
 	r.t.DisallowDataDownload()
 	r.t.DisallowDataUpload()
 	r.t.SetMaxEstablishedConns(0)
@@ -168,8 +184,8 @@ func (e *Engine) deactivate(d *download) {
 // completion for when it is not running.
 func (e *Engine) stopRun(d *download) {
 	r := d.run
-	if r.active {
-		e.deactivate(d)
+	if r.active || r.cancel != nil {
+		e.deactivate(d, true)
 	}
 	r.stopVerify()
 	e.captureCompletion(d)

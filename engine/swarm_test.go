@@ -433,4 +433,19 @@ func TestDisabledTrackerIsNotAnnounced(t *testing.T) {
 	if !got.Equal(want) {
 		t.Errorf("t.multicall = %v, want %v", got, want)
 	}
+
+	// A hash check of the started download pauses its transfers, not its
+	// announces: the tracker hears neither "stopped" nor a new "started".
+	call(t, e, "d.check_hash", tr.Hash)
+	settled(t, e, tr.Hash)
+	reannounce(t, on, e, tr.Hash)
+	for _, a := range on.log() {
+		if a.event == "stopped" || a.event == "started" && a != on.log()[0] {
+			t.Errorf("announces after d.check_hash: %+v", on.log())
+			break
+		}
+	}
+	if r := row(t, e, tr.Hash, "d.is_active=", "d.complete="); r[0].Int() != 1 || r[1].Int() != 1 {
+		t.Errorf("after d.check_hash: active, complete = %v", r)
+	}
 }

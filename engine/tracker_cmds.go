@@ -102,7 +102,7 @@ func trackerCommands() []*command {
 			return zero, nil
 		}},
 		&command{name: "d.tracker_announce", kind: targetDownload, fn: func(_ *call, t target, _ []xmlrpc.Value) (xmlrpc.Value, error) {
-			if r := t.d.run; r != nil && r.active {
+			if r := t.d.run; r != nil && r.kick != nil {
 				select {
 				case r.kick <- struct{}{}:
 				default:
