@@ -7,6 +7,7 @@ require (
 	github.com/anacrolix/torrent v1.59.1
 	github.com/coder/websocket v1.8.15
 	github.com/kolo/xmlrpc v0.0.0-20220921171641-a4b6fa1dd06b
+	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.16.0
 	golang.org/x/time v0.0.0-20220609170525-579cf78fd858
 	gopkg.in/yaml.v3 v3.0.1

@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/rtorrent"
@@ -22,42 +21,9 @@ import (
 	"github.com/rtgate/rtgate/topics"
 )
 
-// TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			leaked := leakedGoroutines()
-			if len(leaked) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "FAIL: %d goroutines leaked:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
-				code = 1
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		expected := strings.TrimSpace(g) == ""
-		for _, s := range []string{"client_test.leakedGoroutines(", "testing.(*M).", "testing.tRunner(", "os/signal.signal_recv", "created by runtime.gc", "net/http.(*persistConn)"} {
-			expected = expected || strings.Contains(g, s)
-		}
-		if !expected {
-			out = append(out, g)
-		}
-	}
-	return out
-}
+// TestMain fails the run if a goroutine is still alive once every test and
+// benchmark has finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // server is rtgate's WebSocket door in front of a real rTorrent, with one
 // more topic, "count", whose test producer publishes {"i":1}, {"i":2}, …

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,11 +11,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/rtorrent"
@@ -26,76 +24,9 @@ import (
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
-// TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 && !fuzzing() {
-		if leaked := leakedGoroutines(5 * time.Second); len(leaked) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d goroutines leaked:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func fuzzing() bool {
-	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
-		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
-			return true
-		}
-	}
-	return false
-}
-
-func leakedGoroutines(wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		leaked := otherGoroutines()
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func otherGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if !expectedGoroutine(g) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func expectedGoroutine(stack string) bool {
-	for _, s := range []string{
-		"gateway_test.otherGoroutines(",
-		"testing.(*M).",
-		"testing.tRunner(",
-		"testing.runFuzzing(",
-		"testing.(*F).",
-		"os/signal.signal_recv",
-		"created by runtime.gc",
-		"runtime.ensureSigM",
-		// net/http's idle client connections close in their own time.
-		"net/http.(*persistConn)",
-	} {
-		if strings.Contains(stack, s) {
-			return true
-		}
-	}
-	return strings.TrimSpace(stack) == ""
-}
+// TestMain fails the run if a goroutine is still alive once every test and
+// benchmark has finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // quiet is a logger for doors under test.
 var quiet = slog.New(slog.DiscardHandler)

@@ -2,91 +2,23 @@ package scgi_test
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/rtgate/rtgate/scgi"
 )
 
-// TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// A fuzzing worker's own machinery outlives m.Run: check plain runs only.
-	if code == 0 && !fuzzing() {
-		if leaked := leakedGoroutines(5 * time.Second); len(leaked) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d goroutines leaked:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func fuzzing() bool {
-	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
-		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
-			return true
-		}
-	}
-	return false
-}
-
-// leakedGoroutines returns the stacks of goroutines other than the test
-// framework's and the runtime's, waiting up to wait for them to end.
-func leakedGoroutines(wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		leaked := otherGoroutines()
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func otherGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if !expectedGoroutine(g) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func expectedGoroutine(stack string) bool {
-	for _, s := range []string{
-		"scgi_test.otherGoroutines(", // this one
-		"testing.(*M).",
-		"testing.tRunner(",
-		"testing.runFuzzing(",
-		"testing.(*F).",
-		"os/signal.signal_recv",
-		"created by runtime.gc",
-		"runtime.ensureSigM",
-	} {
-		if strings.Contains(stack, s) {
-			return true
-		}
-	}
-	return strings.TrimSpace(stack) == ""
-}
+// TestMain fails the run if a goroutine is still alive once every test and
+// benchmark has finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // tempDir returns a directory with a path short enough for a unix socket
 // (t.TempDir's can exceed the 108-byte limit with long test names).

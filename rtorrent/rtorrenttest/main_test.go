@@ -1,53 +1,11 @@
 package rtorrenttest_test
 
 import (
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"go.uber.org/goleak"
 )
 
-// TestMain fails the run if goroutines outlive the tests: every instance's
-// wait goroutine must be gone once its cleanup has run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkGoroutines(2 * time.Second); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkGoroutines waits up to grace for all goroutines but this one to end.
-func checkGoroutines(grace time.Duration) error {
-	deadline := time.Now().Add(grace)
-	for {
-		leaked := otherGoroutines()
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("leaked %d goroutines:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func otherGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	// The first stack is the calling goroutine's.
-	for _, g := range strings.Split(string(buf), "\n\n")[1:] {
-		// os/signal's receiver lives as long as the process once started.
-		if strings.Contains(g, "os/signal.signal_recv") {
-			continue
-		}
-		out = append(out, g)
-	}
-	return out
-}
+// TestMain fails the run if a goroutine is still alive once every test and
+// benchmark has finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
