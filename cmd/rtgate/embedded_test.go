@@ -156,20 +156,7 @@ func TestFloodEmbedded(t *testing.T) {
 	if err := f.DeleteTorrents(ctx, []string{full.Hash, half.Hash}, false); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list, err := f.Torrents(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still listed after delete: %d", len(list))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitNoTorrents(t, ctx, f)
 }
 
 func waitLog(t *testing.T, out *syncBuffer, want string) {

@@ -135,20 +135,7 @@ func testFlood(t *testing.T, xmlOnly bool) {
 	if err := gate.DeleteTorrents(ctx, []string{seed.Hash, idle.Hash}, false); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list, err := direct.Torrents(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still listed after delete: %d", len(list))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitNoTorrents(t, ctx, direct)
 
 	// The protocol Flood spoke to rtgate. Flood probes with a JSON-RPC
 	// system.listMethods whatever it then uses; the work is what counts.
@@ -168,5 +155,24 @@ func testFlood(t *testing.T, xmlOnly bool) {
 	}
 	if !xmlOnly && (xmlWork > 0 || jsonWork < 5) {
 		t.Errorf("JSON mode: Flood sent %d JSON-RPC and %d XML-RPC calls, want JSON only", jsonWork, xmlWork)
+	}
+}
+
+// waitNoTorrents waits until f lists no torrent.
+func waitNoTorrents(t *testing.T, ctx context.Context, f *floodtest.Flood) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		list, err := f.Torrents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still listed after delete: %d", len(list))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
