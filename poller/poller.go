@@ -79,11 +79,12 @@ type Poller struct {
 	opts Options
 	log  *slog.Logger
 
-	token   chan struct{} // held while polling and committing: one poll at a time
-	wake    chan struct{} // asks the loop for a tick now
-	kick    chan struct{} // asks the loop to serve RequestRefresh now
-	done    chan struct{} // closed when Run returns
-	running atomic.Bool
+	token    chan struct{} // held while polling and committing: one poll at a time
+	wake     chan struct{} // asks the loop for a tick now
+	kick     chan struct{} // asks the loop to serve RequestRefresh now
+	done     chan struct{} // closed when Run returns
+	running  atomic.Bool
+	polledAt atomic.Int64 // time.Now().UnixNano() of the last successful poll
 
 	// Guarded by token.
 	conn      *conn
@@ -190,6 +191,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				continue
 			}
 			attempt = 0
+			p.polledAt.Store(time.Now().UnixNano())
 			next = time.Now().Add(p.opts.Interval)
 			continue
 		}
@@ -206,6 +208,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		err := p.tick(ctx)
 		switch {
 		case err == nil:
+			p.polledAt.Store(time.Now().UnixNano())
 			if lastPoll != "" {
 				lastPoll = ""
 				p.setPollError(ctx, nil)
@@ -216,6 +219,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.dropConn(ctx)
 		case isTransport(err):
 			p.log.Warn("poller: backend unreachable", "err", err)
+			p.polledAt.Store(0)
 			p.dropConn(ctx)
 			p.setHealth(ctx, StateDisconnected, err, 0, time.Time{})
 			attempt, lastErr = 1, err

@@ -75,6 +75,10 @@ type ListenConfig struct {
 	// SCGIMode is the Unix socket's permission bits, in octal. Zero means
 	// 0660: the owner and its group, as rTorrent's own socket usually is.
 	SCGIMode FileMode `yaml:"scgi_mode"`
+	// SCGIOwner and SCGIGroup, user and group names or ids, are given the
+	// Unix socket (e.g. the web server's group). Empty keeps rtgate's.
+	SCGIOwner string `yaml:"scgi_owner"`
+	SCGIGroup string `yaml:"scgi_group"`
 	// XMLOnly answers JSON-RPC requests on /RPC2 and SCGI as rTorrent 0.9.8
 	// does (a parse fault), so that Flood stays in XML-RPC mode. The
 	// default serves both; JSON is smaller and faster for Flood.

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,14 +130,27 @@ func startRun(t *testing.T, args ...string) *syncBuffer {
 func TestServeLegacyDoors(t *testing.T) {
 	rt := rtorrenttest.Start(t, nil)
 	sock := filepath.Join(t.TempDir(), "rtgate.sock")
-	log := startRun(t, "-rtorrent", rt.Addr(), "-scgi", sock, "-http", "127.0.0.1:0")
+	// The socket's group: one this process may give it and that differs
+	// from its own when it can (root may name any: Debian's nogroup).
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	if os.Getuid() == 0 {
+		g, err = user.LookupGroup("nogroup")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := startRun(t, "-rtorrent", rt.Addr(), "-scgi", sock, "-http", "127.0.0.1:0",
+		"-config", writeConfig(t, "listen:\n  scgi_mode: \"0640\"\n  scgi_group: "+g.Name+"\n"))
 
 	fi, err := os.Stat(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o660 {
-		t.Errorf("socket mode %v, want 0660", fi.Mode().Perm())
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("socket mode %v, want 0640", fi.Mode().Perm())
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || strconv.Itoa(int(st.Gid)) != g.Gid {
+		t.Errorf("socket group %v, want %s", fi.Sys(), g.Name)
 	}
 
 	// SCGI, as Flood and rtxmlrpc speak it.

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,6 +160,9 @@ func (m *Main) run(ctx context.Context) error {
 				p.RequestRefresh(targets...)
 			}
 		},
+		// What the poller read this second is not asked again (Flood's
+		// transfer summary, every 2 s per Flood).
+		Fresh: p.Answer,
 	})
 	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{
 		Policy:   policy,
@@ -218,6 +223,10 @@ func (m *Main) run(ctx context.Context) error {
 	if cfg.Listen.SCGI != "" {
 		l, err := listenSCGI(cfg.Listen.SCGI, os.FileMode(cfg.Listen.SCGIMode))
 		if err != nil {
+			return fmt.Errorf("listen.scgi: %w", err)
+		}
+		if err := chownSocket(l, cfg.Listen.SCGIOwner, cfg.Listen.SCGIGroup); err != nil {
+			l.Close()
 			return fmt.Errorf("listen.scgi: %w", err)
 		}
 		srv := &scgi.Server{Handler: rpc, ErrorLog: log.With("part", "scgi")}
@@ -329,6 +338,36 @@ func listenUnix(addr string, mode os.FileMode) (net.Listener, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// chownSocket gives a Unix socket to owner and group (names or numeric
+// ids; empty leaves each as it is), so that a web server or Flood running
+// as another user can reach it.
+func chownSocket(l net.Listener, owner, group string) error {
+	ua, ok := l.Addr().(*net.UnixAddr)
+	if !ok || (owner == "" && group == "") {
+		return nil
+	}
+	uid, gid := -1, -1
+	if owner != "" {
+		u, err := user.Lookup(owner)
+		if err != nil {
+			if u, err = user.LookupId(owner); err != nil {
+				return fmt.Errorf("owner %q: %w", owner, err)
+			}
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+	}
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			if g, err = user.LookupGroupId(group); err != nil {
+				return fmt.Errorf("group %q: %w", group, err)
+			}
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	return os.Chown(ua.Name, uid, gid)
 }
 
 func closeAll(ls []net.Listener) {
