@@ -87,7 +87,10 @@
 //
 // Its defaults do not work: uploads deadlock unless
 // MaxAllocPeerRequestDataPerConn is raised (17 MiB here); uTP is slow or
-// broken on loopback (disabled). Part files are off and content goes to
+// broken on loopback (disabled). Piece.VerifyDataContext on a torrent
+// dropped meanwhile returns with the client lock held, which stops the
+// whole client: the engine cancels and waits for a running hash check
+// before it drops a torrent or closes the client. Part files are off and content goes to
 // rTorrent's paths (<directory>/<name>, or <directory>/<name>/<path> for a
 // multi-file torrent), so the engine and rTorrent can share data. The
 // piece completion store is a bolt database in the session directory

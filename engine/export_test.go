@@ -1,5 +1,7 @@
 package engine
 
+import "io"
+
 // ParseCommand exposes the command-string parser to the fuzz test: it
 // reports the command's name and number of arguments, or the error running
 // it would report.
@@ -12,3 +14,7 @@ func ParseCommand(s string) (name string, args int, err error) {
 }
 
 var testTable = commandTable()
+
+// WriteClientStatus writes anacrolix's status of every torrent and
+// connection, for diagnosing a stalled transfer.
+func (e *Engine) WriteClientStatus(w io.Writer) { e.cl.WriteStatus(w) }

@@ -368,6 +368,9 @@ func TestSeedToRtorrent(t *testing.T) {
 		if t.Failed() {
 			t.Logf("engine: %v peers %v", row(t, e, tr.Hash, "d.message=", "d.is_active=", "d.peers_connected=", "d.up.total="), peerRows(t, e, tr.Hash))
 			t.Logf("rTorrent: %v peers %v", row(t, rt, tr.Hash, "d.message=", "d.is_active=", "d.peers_connected=", "d.down.total=", "d.hashing=", "d.state="), peerRows(t, rt, tr.Hash))
+			var b strings.Builder
+			e.WriteClientStatus(&b)
+			t.Logf("anacrolix status:\n%s", b.String())
 		}
 	})
 	// rTorrent connects to the engine when its announce returns the
