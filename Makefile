@@ -28,7 +28,7 @@ bench:
 
 # The anchor benchmark against a real rTorrent with 1k/5k/10k torrents.
 bench-rtorrent:
-	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./poller/ ./gateway/
+	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./engine/ ./poller/ ./gateway/
 
 # A short smoke run of every fuzz target (go test -fuzz takes one at a time).
 fuzz:
