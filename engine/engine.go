@@ -367,6 +367,16 @@ func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+// Handle demotes anacrolix's DHT bootstrap failures to warnings: they are
+// what a machine without internet (a test box, a LAN-only seedbox) sees
+// at every start, not an error of rtgate's.
+func (h minLevel) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && strings.Contains(r.Message, "bootstrapping") {
+		r.Level = slog.LevelWarn
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
 func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 	return minLevel{h.Handler.WithAttrs(as), h.min}
 }
