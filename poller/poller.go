@@ -90,9 +90,11 @@ type Poller struct {
 	conn      *conn
 	lastSweep time.Time
 
-	reqMu   sync.Mutex // guards the refresh requests not yet served
-	reqAll  bool
-	reqHash map[string]struct{}
+	reqMu    sync.Mutex // guards the refresh requests not yet served
+	reqAll   bool
+	reqHash  map[string]struct{}
+	reqTries map[string]int // hashes never seen yet, by refreshes tried
+	reqTimer *time.Timer    // brings the retries back; stopped when Run returns
 
 	mu        sync.Mutex // guards st and the registrations; never held while calling out
 	st        state
@@ -138,6 +140,7 @@ func New(c Caller, opts *Options) *Poller {
 		wake:      make(chan struct{}, 1),
 		kick:      make(chan struct{}, 1),
 		reqHash:   map[string]struct{}{},
+		reqTries:  map[string]int{},
 		done:      make(chan struct{}),
 		producers: map[*stateProducer]*topics.Topic{},
 		details:   map[*detailProducer]*topics.Topic{},
@@ -162,6 +165,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(p.done)
+	defer p.stopRetries()
 
 	attempt := 0 // failed connection attempts since the last success
 	var lastErr error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Refresh reads the downloads with these hashes (40 hex digits, either
@@ -94,8 +95,82 @@ func (p *Poller) serveRequests(ctx context.Context) {
 	} else if len(hs) == 0 {
 		return
 	}
+	unseen := p.unknown(hs)
 	if err := p.Refresh(ctx, hs...); err != nil && ctx.Err() == nil {
 		p.log.Debug("poller: requested refresh failed", "err", err)
+		return
+	}
+	p.retryUnseen(hs, p.unknown(unseen))
+}
+
+// Retries of requested downloads not seen yet: rTorrent adds a loaded
+// torrent on its main loop after answering load.*, so a refresh right
+// after the load may come too early. They are asked again after 50, 100,
+// 200, 400 and 800 ms, then left to the ticks.
+const (
+	retryFirst = 50 * time.Millisecond
+	retryMax   = 5
+)
+
+// unknown returns those of hs the state does not hold.
+func (p *Poller) unknown(hs []string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, h := range hs {
+		if _, ok := p.st.torrents[h]; !ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// retryUnseen schedules another refresh of those of the refreshed hashes
+// that the refresh did not find and the poller had never seen (an erased
+// download is known before its refresh, and is not retried).
+func (p *Poller) retryUnseen(refreshed, unseen []string) {
+	p.reqMu.Lock()
+	defer p.reqMu.Unlock()
+	for _, h := range refreshed {
+		if !slices.Contains(unseen, h) {
+			delete(p.reqTries, h) // found, or known before
+		}
+	}
+	delay := time.Duration(0)
+	for _, h := range unseen {
+		n := p.reqTries[h] + 1
+		if n > retryMax {
+			delete(p.reqTries, h)
+			continue
+		}
+		p.reqTries[h] = n
+		delay = max(delay, retryFirst<<(n-1))
+	}
+	if delay == 0 {
+		return
+	}
+	if p.reqTimer != nil {
+		p.reqTimer.Stop()
+	}
+	p.reqTimer = time.AfterFunc(delay, func() {
+		p.reqMu.Lock()
+		for h := range p.reqTries {
+			p.reqHash[h] = struct{}{}
+		}
+		p.reqMu.Unlock()
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// stopRetries stops a pending retry when Run returns.
+func (p *Poller) stopRetries() {
+	p.reqMu.Lock()
+	defer p.reqMu.Unlock()
+	if p.reqTimer != nil {
+		p.reqTimer.Stop()
 	}
 }
 
