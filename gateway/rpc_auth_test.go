@@ -18,7 +18,8 @@ func TestRequireToken(t *testing.T) {
 		calls++
 		return xmlrpc.NewString("0.9.8"), nil
 	}), nil)
-	srv := httptest.NewServer(gateway.RequireToken(gateway.NewHandler(up, nil), "s3cret"))
+	guard := gateway.RequireToken(gateway.NewHandler(up, nil), "s3cret")
+	srv := httptest.NewServer(guard)
 	defer srv.Close()
 	const body = `<?xml version="1.0"?><methodCall><methodName>system.client_version</methodName><params/></methodCall>`
 
@@ -55,5 +56,28 @@ func TestRequireToken(t *testing.T) {
 				t.Errorf("reached upstream: %v", reached)
 			}
 		})
+	}
+
+	// Rotation: the old token stops working, the new one works; no token
+	// lets everything through.
+	post := func(token string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/RPC2?token="+token, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	guard.SetToken("n3w")
+	if got := post("s3cret"); got != 401 {
+		t.Errorf("old token after rotation: %d", got)
+	}
+	if got := post("n3w"); got != 200 {
+		t.Errorf("new token: %d", got)
+	}
+	guard.SetToken("")
+	if got := post(""); got != 200 {
+		t.Errorf("no token set: %d", got)
 	}
 }

@@ -185,7 +185,8 @@ func (m *Main) run(ctx context.Context) error {
 	})
 	defer ws.Close()
 	mux := http.NewServeMux()
-	mux.Handle("/RPC2", gateway.RequireToken(rpc, token))
+	guard := gateway.RequireToken(rpc, token)
+	mux.Handle("/RPC2", guard)
 	mux.Handle(gateway.DefaultWSPath, ws)
 	mux.Handle(gateway.DefaultWSCompatPath, ws)
 	var httpListeners []net.Listener
@@ -233,6 +234,15 @@ func (m *Main) run(ctx context.Context) error {
 		log.Info("scgi listening", "addr", cfg.Listen.SCGI)
 		g.Go(func() error {
 			return serveUntil(gctx, func() error { return srv.Serve(l) }, srv.Shutdown, scgi.ErrServerClosed)
+		})
+	}
+
+	if file := cfg.Auth.TokenFile; file != "" {
+		g.Go(func() error {
+			return watchTokenFile(gctx, file, token, log, func(tok string) {
+				guard.SetToken(tok)
+				ws.SetToken(tok) // connections made with the old token are closed with 4001
+			})
 		})
 	}
 
@@ -391,19 +401,10 @@ func isLoopback(hostport string) bool {
 
 // token returns the configured auth token, or "" for none.
 func (m *Main) token() (string, error) {
-	a := m.Config.Auth
-	if a.TokenFile == "" {
-		return a.Token, nil
+	if m.Config.Auth.TokenFile == "" {
+		return m.Config.Auth.Token, nil
 	}
-	data, err := os.ReadFile(a.TokenFile)
-	if err != nil {
-		return "", fmt.Errorf("auth.token_file: %w", err)
-	}
-	t := strings.TrimSpace(string(data))
-	if t == "" {
-		return "", fmt.Errorf("auth.token_file: %s is empty", a.TokenFile)
-	}
-	return t, nil
+	return readTokenFile(m.Config.Auth.TokenFile)
 }
 
 // Compile-time checks that the backends fit the parts that use them.
