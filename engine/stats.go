@@ -51,6 +51,7 @@ func (e *Engine) sampleLoop() {
 	s := sampler{
 		windows:     make(map[*download]*rateWindow),
 		peerWindows: make(map[*torrent.PeerConn]*rateWindow),
+		progress:    make(map[*torrent.PeerConn]*peerProgress),
 		lastSave:    time.Now(),
 	}
 	for {
@@ -66,6 +67,7 @@ func (e *Engine) sampleLoop() {
 type sampler struct {
 	windows     map[*download]*rateWindow
 	peerWindows map[*torrent.PeerConn]*rateWindow
+	progress    map[*torrent.PeerConn]*peerProgress
 	global      rateWindow
 	lastSave    time.Time
 }
@@ -76,8 +78,10 @@ type sampler struct {
 type peerRate struct{ up, down int64 }
 
 type peerSample struct {
-	pc       *torrent.PeerConn
-	up, down int64
+	pc           *torrent.PeerConn
+	up, down     int64
+	read         int64 // every byte received, messages included
+	remotePieces int
 }
 
 // sample takes one round of samples. It reads anacrolix without the
@@ -111,13 +115,16 @@ func (e *Engine) sample(s *sampler) {
 		if st.ActivePeers > 0 {
 			for _, pc := range items[i].r.t.PeerConns() {
 				ps := pc.Stats()
-				items[i].peers = append(items[i].peers, peerSample{pc, ps.BytesWrittenData.Int64(), ps.BytesReadData.Int64()})
+				items[i].peers = append(items[i].peers, peerSample{pc, ps.BytesWrittenData.Int64(), ps.BytesReadData.Int64(),
+					ps.BytesRead.Int64(), ps.RemotePieceCount})
 			}
 		}
 	}
 	cs := e.cl.ConnStats()
 	now := time.Now()
 
+	var stalled []*torrent.PeerConn
+	defer func() { e.closeStalled(stalled) }() // after the unlock below
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -134,6 +141,15 @@ func (e *Engine) sample(s *sampler) {
 			}
 			up, down := w.add(now, p.up, p.down)
 			peerRates[p.pc] = peerRate{up, down}
+			pr := s.progress[p.pc]
+			if pr == nil {
+				pr = &peerProgress{}
+				s.progress[p.pc] = pr
+			}
+			if pr.stalled(now, p.up, p.read, p.remotePieces, it.piecesDone) {
+				stalled = append(stalled, p.pc)
+				delete(s.progress, p.pc)
+			}
 		}
 		d := it.d
 		seen[d] = true
@@ -162,6 +178,11 @@ func (e *Engine) sample(s *sampler) {
 	for pc := range s.peerWindows {
 		if _, ok := peerRates[pc]; !ok {
 			delete(s.peerWindows, pc)
+		}
+	}
+	for pc := range s.progress {
+		if _, ok := peerRates[pc]; !ok {
+			delete(s.progress, pc)
 		}
 	}
 	e.peerRates = peerRates
