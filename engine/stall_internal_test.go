@@ -23,9 +23,9 @@ func TestPeerProgressStalled(t *testing.T) {
 			{0, 100, 10, 37, 65, false}, {19 * time.Second, 100, 10, 37, 65, false}, {20 * time.Second, 100, 10, 37, 65, true}}},
 		{name: "a request arrives in time", samples: []sample{
 			{0, 100, 10, 37, 65, false}, {15 * time.Second, 100, 11, 37, 65, false}, {30 * time.Second, 100, 11, 37, 65, false}}},
-		{name: "never uploaded on it", samples: []sample{
-			{0, 0, 10, 0, 65, false}, {60 * time.Second, 0, 10, 0, 65, false}}},
-		{name: "peer has everything we have", samples: []sample{
+		{name: "silent download from a peer with pieces we lack", samples: []sample{
+			{0, 50, 900, 65, 12, false}, {25 * time.Second, 50, 900, 65, 12, true}}},
+		{name: "both sides have the same pieces", samples: []sample{
 			{0, 100, 10, 65, 65, false}, {60 * time.Second, 100, 10, 65, 65, false}}},
 		{name: "first sample only starts the clock", samples: []sample{
 			{60 * time.Second, 100, 10, 1, 65, false}}},

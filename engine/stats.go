@@ -80,6 +80,7 @@ type peerRate struct{ up, down int64 }
 type peerSample struct {
 	pc           *torrent.PeerConn
 	up, down     int64
+	written      int64 // every byte sent, messages included
 	read         int64 // every byte received, messages included
 	remotePieces int
 }
@@ -116,7 +117,7 @@ func (e *Engine) sample(s *sampler) {
 			for _, pc := range items[i].r.t.PeerConns() {
 				ps := pc.Stats()
 				items[i].peers = append(items[i].peers, peerSample{pc, ps.BytesWrittenData.Int64(), ps.BytesReadData.Int64(),
-					ps.BytesRead.Int64(), ps.RemotePieceCount})
+					ps.BytesWritten.Int64(), ps.BytesRead.Int64(), ps.RemotePieceCount})
 			}
 		}
 	}
@@ -146,7 +147,7 @@ func (e *Engine) sample(s *sampler) {
 				pr = &peerProgress{}
 				s.progress[p.pc] = pr
 			}
-			if pr.stalled(now, p.up, p.read, p.remotePieces, it.piecesDone) {
+			if pr.stalled(now, p.written, p.read, p.remotePieces, it.piecesDone) {
 				stalled = append(stalled, p.pc)
 				delete(s.progress, p.pc)
 			}
