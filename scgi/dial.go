@@ -77,10 +77,16 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 		if err == nil {
 			return conn, nil
 		}
-		last = err
-		if ctx.Err() != nil {
-			return nil, c.dialError(attempt, ctx.Err(), last)
+		if cerr := ctxEnded(ctx); cerr != nil {
+			// The dial was cut short by ctx: its deadline shows as a dial
+			// timeout a moment before ctx.Err says so. The cause worth
+			// reporting is the previous attempt's, if there was one.
+			if last == nil {
+				last = err
+			}
+			return nil, c.dialError(attempt, cerr, last)
 		}
+		last = err
 		if attempt >= c.attempts || !retryable(err) {
 			return nil, &DialError{Addr: c.str, Attempts: attempt, Err: err}
 		}
@@ -97,6 +103,18 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 			return nil, c.dialError(attempt, ctx.Err(), last)
 		}
 	}
+}
+
+// ctxEnded returns ctx's error, or DeadlineExceeded once its deadline has
+// passed even if ctx has not said so yet.
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // dialError reports retries ended by the context, keeping the last dial
