@@ -161,7 +161,7 @@ func TestRequestRefresh(t *testing.T) {
 	start := time.Now()
 	f.p.RequestRefresh(a.Hash)
 	f.p.RequestRefresh(strings.ToLower(c.Hash), "not-a-hash-is-dropped-into-a-sweep")
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > 2*time.Second { // a bound on blocking, not a speed target
 		t.Errorf("RequestRefresh blocked for %v", d)
 	}
 	cl.until(t, "both changes published", func() bool {
