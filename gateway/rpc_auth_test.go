@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,19 +8,14 @@ import (
 	"testing"
 
 	"github.com/rtgate/rtgate/gateway"
-	"github.com/rtgate/rtgate/xmlrpc"
 )
 
 func TestRequireToken(t *testing.T) {
-	calls := 0
-	up := gateway.NewCoalescer(callerFunc(func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
-		calls++
-		return xmlrpc.NewString("0.9.8"), nil
-	}), nil)
-	guard := gateway.RequireToken(gateway.NewHandler(up, nil), "s3cret")
+	var calls int
+	guard := gateway.RequireToken(gateway.NewHandler(versionUpstream(&calls), nil), "s3cret")
 	srv := httptest.NewServer(guard)
 	defer srv.Close()
-	const body = `<?xml version="1.0"?><methodCall><methodName>system.client_version</methodName><params/></methodCall>`
+	const body = versionCall
 
 	tests := []struct {
 		name   string

@@ -15,11 +15,8 @@ import (
 // TestXMLOnly: with XMLOnly, a JSON-RPC request gets rTorrent 0.9.8's answer,
 // an XML-RPC parse fault, and nothing goes upstream; XML-RPC still works.
 func TestXMLOnly(t *testing.T) {
-	upstream := 0
-	up := gateway.NewCoalescer(callerFunc(func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
-		upstream++
-		return xmlrpc.NewString("0.9.8"), nil
-	}), nil)
+	var upstream int
+	up := versionUpstream(&upstream)
 	srv := httptest.NewServer(gateway.NewHandler(up, &gateway.HandlerOptions{XMLOnly: true}))
 	defer srv.Close()
 
@@ -44,8 +41,21 @@ func TestXMLOnly(t *testing.T) {
 		t.Errorf("a JSON request reached upstream %d times", upstream)
 	}
 
-	got = post("text/xml", `<?xml version="1.0"?><methodCall><methodName>system.client_version</methodName><params/></methodCall>`)
+	got = post("text/xml", versionCall)
 	if !strings.Contains(got, "<string>0.9.8</string>") || upstream != 1 {
 		t.Errorf("XML request answered %q after %d upstream calls", got, upstream)
 	}
+}
+
+// versionCall is an XML-RPC call of system.client_version.
+const versionCall = `<?xml version="1.0"?><methodCall><methodName>system.client_version</methodName><params/></methodCall>`
+
+// versionUpstream is a Coalescer over a fake rTorrent that answers every
+// call "0.9.8" and counts the calls that reached it, for tests of what a
+// door lets through.
+func versionUpstream(calls *int) *gateway.Coalescer {
+	return gateway.NewCoalescer(callerFunc(func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+		*calls++
+		return xmlrpc.NewString("0.9.8"), nil
+	}), nil)
 }

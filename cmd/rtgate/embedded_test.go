@@ -141,18 +141,7 @@ func TestFloodEmbedded(t *testing.T) {
 		t.Errorf("half.bin progress %v%%, want about 50%%", p.PercentComplete)
 	}
 
-	if err := f.StopTorrents(ctx, []string{full.Hash}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WaitTorrent(ctx, full.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("stopped") }); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.StartTorrents(ctx, []string{full.Hash}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WaitTorrent(ctx, full.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("seeding") }); err != nil {
-		t.Fatal(err)
-	}
+	stopThenStart(t, ctx, f, full.Hash)
 	if err := f.DeleteTorrents(ctx, []string{full.Hash, half.Hash}, false); err != nil {
 		t.Fatal(err)
 	}

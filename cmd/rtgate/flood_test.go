@@ -85,18 +85,7 @@ func testFlood(t *testing.T, xmlOnly bool) {
 	sameList("after adding")
 
 	// Stop, start, check-hash.
-	if err := gate.StopTorrents(ctx, []string{seed.Hash}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("stopped") }); err != nil {
-		t.Fatal(err)
-	}
-	if err := gate.StartTorrents(ctx, []string{seed.Hash}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gate.WaitTorrent(ctx, seed.Hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("seeding") }); err != nil {
-		t.Fatal(err)
-	}
+	stopThenStart(t, ctx, gate, seed.Hash)
 	if err := gate.CheckHash(ctx, []string{seed.Hash}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,5 +163,23 @@ func waitNoTorrents(t *testing.T, ctx context.Context, f *floodtest.Flood) {
 			t.Fatalf("still listed after delete: %d", len(list))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stopThenStart stops a seeding torrent through f, waits until Flood shows
+// it stopped, starts it again and waits until it is seeding.
+func stopThenStart(t *testing.T, ctx context.Context, f *floodtest.Flood, hash string) {
+	t.Helper()
+	if err := f.StopTorrents(ctx, []string{hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WaitTorrent(ctx, hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("stopped") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.StartTorrents(ctx, []string{hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WaitTorrent(ctx, hash, func(p floodtest.TorrentProps) bool { return p.HasStatus("seeding") }); err != nil {
+		t.Fatal(err)
 	}
 }
