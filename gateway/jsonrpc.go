@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,44 +199,52 @@ func (h *Handler) callJSON(r *http.Request, calls []jsonCall) ([]jsonResult, int
 		}
 		results[i].value = &v
 	}
+	callBatch(ctx, h.up, send, func(i int) (string, []xmlrpc.Value) { return calls[i].method, calls[i].params }, answer)
+	return results, status
+}
+
+// callBatch sends the calls at the indexes send upstream, for both JSON-RPC
+// doors: one alone as itself, several as one system.multicall, whose
+// entries (a result, or a fault in its place) it hands to answer in order.
+// call returns the method and params of call i. None sends nothing.
+func callBatch(ctx context.Context, up Caller, send []int, call func(i int) (string, []xmlrpc.Value), answer func(i int, v xmlrpc.Value, err error)) {
 	switch len(send) {
 	case 0:
+		return
 	case 1:
-		i := send[0]
-		v, err := h.up.Call(ctx, calls[i].method, calls[i].params...)
-		answer(i, v, err)
-	default:
-		entries := make([]xmlrpc.Value, len(send))
-		for k, i := range send {
-			entries[k] = xmlrpc.NewStruct(
-				xmlrpc.Member{Name: "methodName", Value: xmlrpc.NewString(calls[i].method)},
-				xmlrpc.Member{Name: "params", Value: xmlrpc.NewArray(calls[i].params...)},
-			)
+		method, params := call(send[0])
+		v, err := up.Call(ctx, method, params...)
+		answer(send[0], v, err)
+		return
+	}
+	entries := make([]xmlrpc.Value, len(send))
+	for k, i := range send {
+		method, params := call(i)
+		entries[k] = xmlrpc.NewStruct(
+			xmlrpc.Member{Name: "methodName", Value: xmlrpc.NewString(method)},
+			xmlrpc.Member{Name: "params", Value: xmlrpc.NewArray(params...)},
+		)
+	}
+	v, err := up.Call(ctx, "system.multicall", xmlrpc.NewArray(entries...))
+	if err == nil && (v.Kind() != xmlrpc.Array || v.Len() != len(send)) {
+		err = fmt.Errorf("%w: system.multicall answered %d results for %d calls", errBadUpstreamValue, v.Len(), len(send))
+	}
+	for k, i := range send {
+		if err != nil {
+			answer(i, xmlrpc.Value{}, err)
+			continue
 		}
-		v, err := h.up.Call(ctx, "system.multicall", xmlrpc.NewArray(entries...))
-		if err == nil && (v.Kind() != xmlrpc.Array || v.Len() != len(send)) {
-			err = fmt.Errorf("%w: system.multicall answered %d results for %d calls", errBadUpstreamValue, v.Len(), len(send))
-		}
-		for k, i := range send {
-			if err != nil {
-				answer(i, xmlrpc.Value{}, err)
-				continue
-			}
-			e := v.Index(k)
-			if e.Kind() == xmlrpc.Struct {
-				code, _ := e.Member("faultCode")
-				msg, _ := e.Member("faultString")
-				answer(i, xmlrpc.Value{}, &xmlrpc.Fault{Code: code.Int(), Message: msg.String()})
-				continue
-			}
-			if e.Kind() != xmlrpc.Array || e.Len() != 1 {
-				answer(i, xmlrpc.Value{}, fmt.Errorf("%w: system.multicall entry %d is a %s", errBadUpstreamValue, k+1, e.Kind()))
-				continue
-			}
+		switch e := v.Index(k); {
+		case e.Kind() == xmlrpc.Struct:
+			code, _ := e.Member("faultCode")
+			msg, _ := e.Member("faultString")
+			answer(i, xmlrpc.Value{}, &xmlrpc.Fault{Code: code.Int(), Message: msg.String()})
+		case e.Kind() != xmlrpc.Array || e.Len() != 1:
+			answer(i, xmlrpc.Value{}, fmt.Errorf("%w: system.multicall entry %d is a %s", errBadUpstreamValue, k+1, e.Kind()))
+		default:
 			answer(i, e.Index(0), nil)
 		}
 	}
-	return results, status
 }
 
 // jsonUpstreamError maps an upstream failure to a JSON-RPC error, and

@@ -194,40 +194,7 @@ func (c *wsConn) runCalls(calls []wsCall, batch bool) {
 		calls[i].value = &v
 	}
 	ctx := c.ctx
-	if len(send) == 1 {
-		i := send[0]
-		v, err := c.h.up.Call(ctx, calls[i].method, calls[i].params...)
-		answer(i, v, err)
-	} else {
-		entries := make([]xmlrpc.Value, len(send))
-		for k, i := range send {
-			entries[k] = xmlrpc.NewStruct(
-				xmlrpc.Member{Name: "methodName", Value: xmlrpc.NewString(calls[i].method)},
-				xmlrpc.Member{Name: "params", Value: xmlrpc.NewArray(calls[i].params...)},
-			)
-		}
-		v, err := c.h.up.Call(ctx, "system.multicall", xmlrpc.NewArray(entries...))
-		if err == nil && (v.Kind() != xmlrpc.Array || v.Len() != len(send)) {
-			err = fmt.Errorf("%w: system.multicall answered %d results for %d calls", errBadUpstreamValue, v.Len(), len(send))
-		}
-		for k, i := range send {
-			if err != nil {
-				answer(i, xmlrpc.Value{}, err)
-				continue
-			}
-			e := v.Index(k)
-			switch {
-			case e.Kind() == xmlrpc.Struct:
-				code, _ := e.Member("faultCode")
-				msg, _ := e.Member("faultString")
-				answer(i, xmlrpc.Value{}, &xmlrpc.Fault{Code: code.Int(), Message: msg.String()})
-			case e.Kind() != xmlrpc.Array || e.Len() != 1:
-				answer(i, xmlrpc.Value{}, fmt.Errorf("%w: system.multicall entry %d is a %s", errBadUpstreamValue, k+1, e.Kind()))
-			default:
-				answer(i, e.Index(0), nil)
-			}
-		}
-	}
+	callBatch(ctx, c.h.up, send, func(i int) (string, []xmlrpc.Value) { return calls[i].method, calls[i].params }, answer)
 	if ctx.Err() != nil {
 		release() // closing: nobody reads the answer
 		return
