@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -118,7 +119,7 @@ type rawHeader struct {
 // way or answered within the Window. A fault comes back as an error
 // wrapping *xmlrpc.Fault.
 func (c *Coalescer) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
-	if !readOnly(method, params) {
+	if !policy.ReadOnly(method, params) {
 		v, err := c.callUpstream(ctx, method, params)
 		if err == nil || mayHaveSent(err) {
 			c.wrote(method, params)
@@ -187,7 +188,7 @@ func (c *Coalescer) forward(ctx context.Context, method string, params []xmlrpc.
 		v, err := c.Call(ctx, method, params...)
 		return encodedReply(v, err)
 	}
-	if !readOnly(method, params) {
+	if !policy.ReadOnly(method, params) {
 		reply, err := c.doRaw(ctx, body)
 		if err == nil || mayHaveSent(err) {
 			// rTorrent answers once it has run the call: the write is

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 )
@@ -22,7 +23,7 @@ func ExampleNewHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	policy, err := gateway.NewPolicy(gateway.PolicyConfig{
+	pol, err := policy.New(policy.Config{
 		Allow: []string{"d.directory.set", "d.directory_base.set"},
 	})
 	if err != nil {
@@ -34,7 +35,7 @@ func ExampleNewHandler() {
 			log.Printf("%s changed %v", method, targets)
 		},
 	})
-	h := gateway.NewHandler(up, &gateway.HandlerOptions{Policy: policy})
+	h := gateway.NewHandler(up, &gateway.HandlerOptions{Policy: pol})
 
 	l, err := net.Listen("unix", "/run/rtgate/flood.sock")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -296,11 +297,11 @@ func TestJSONRPCFloodAdd(t *testing.T) {
 	b := startBackend(t, nil)
 	// Flood sets the destination with d.directory.set: allowed here as
 	// doc.go tells Flood users to.
-	policy, err := gateway.NewPolicy(gateway.PolicyConfig{Allow: []string{"d.directory.set", "d.directory_base.set"}})
+	pol, err := policy.New(policy.Config{Allow: []string{"d.directory.set", "d.directory_base.set"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := b.door(t, true, nil, &gateway.HandlerOptions{Policy: policy})
+	d := b.door(t, true, nil, &gateway.HandlerOptions{Policy: pol})
 	var entries []string
 	var torrents []rtorrenttest.Torrent
 	for i := range 3 {

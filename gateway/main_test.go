@@ -239,6 +239,9 @@ func (n *counter) raw(c gateway.RawCaller) gateway.RawCaller {
 	})
 }
 
+// hash is an info hash rTorrent does not have.
+const hash = "E22C1332FC89387446EBE97C6DA286C98D42EDEE"
+
 func str(s string) xmlrpc.Value { return xmlrpc.NewString(s) }
 
 func strs(ss ...string) []xmlrpc.Value {

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/topics"
 )
 
@@ -38,8 +39,8 @@ type WSOptions struct {
 	// Origin header (not a browser) is not checked.
 	OriginPatterns []string
 
-	// Policy decides which rTorrent calls pass. Nil means DefaultPolicy().
-	Policy *Policy
+	// Policy decides which rTorrent calls pass. Nil means policy.Default().
+	Policy *policy.Policy
 
 	// ReadLimit is the largest frame a client may send; a bigger one
 	// closes the connection with 1009. Zero means 4 MiB (rTorrent 0.9.8
@@ -138,7 +139,7 @@ const (
 type WSHandler struct {
 	up         *Coalescer
 	hub        *topics.Hub
-	policy     *Policy
+	policy     *policy.Policy
 	log        *slog.Logger
 	accept     websocket.AcceptOptions
 	path       string
@@ -190,7 +191,7 @@ func NewWSHandler(up *Coalescer, hub *topics.Hub, opts *WSOptions) *WSHandler {
 		conns:        map[*wsConn]struct{}{},
 	}
 	if h.policy == nil {
-		h.policy = DefaultPolicy()
+		h.policy = policy.Default()
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -228,7 +229,7 @@ func (c *wsConn) upstreamError(method string, err error) *wsError {
 // refusalError is the answer to a call the policy refuses: -507, as the
 // JSON-RPC and XML-RPC doors answer it, naming the command in data.
 func refusalError(err error) *wsError {
-	var r *Refusal
+	var r *policy.Refusal
 	if !errors.As(err, &r) {
 		return &wsError{code: xmlrpc.FaultRefused, message: err.Error()}
 	}

@@ -11,14 +11,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
 // HandlerOptions configures a Handler. The zero value (or nil) means the
 // default policy, 16 MiB bodies and slog.Default().
 type HandlerOptions struct {
-	// Policy decides which calls pass. Nil means DefaultPolicy().
-	Policy *Policy
+	// Policy decides which calls pass. Nil means policy.Default().
+	Policy *policy.Policy
 
 	// MaxBodyBytes caps a request body; a larger one is answered 413
 	// without being read. Zero means 16 MiB, rTorrent's own limit at HEAD
@@ -55,7 +56,7 @@ const DefaultMaxBodyBytes = 16 << 20
 // A Handler is safe for concurrent use.
 type Handler struct {
 	up      *Coalescer
-	policy  *Policy
+	policy  *policy.Policy
 	maxBody int64
 	log     *slog.Logger
 	xmlOnly bool
@@ -64,7 +65,7 @@ type Handler struct {
 // NewHandler returns a Handler sending calls through up. A nil opts means
 // the defaults.
 func NewHandler(up *Coalescer, opts *HandlerOptions) *Handler {
-	h := &Handler{up: up, policy: DefaultPolicy(), maxBody: DefaultMaxBodyBytes, log: slog.Default()}
+	h := &Handler{up: up, policy: policy.Default(), maxBody: DefaultMaxBodyBytes, log: slog.Default()}
 	if opts != nil {
 		if opts.Policy != nil {
 			h.policy = opts.Policy
@@ -137,7 +138,7 @@ func (h *Handler) serveXML(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	if err := h.policy.Check(method, params); err != nil {
-		writeFault(w, http.StatusOK, err.(*Refusal).Fault())
+		writeFault(w, http.StatusOK, err.(*policy.Refusal).Fault())
 		return
 	}
 	reply, err := h.up.forward(r.Context(), method, params, body)

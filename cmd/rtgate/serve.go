@@ -18,6 +18,7 @@ import (
 
 	"github.com/rtgate/rtgate/engine"
 	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/poller"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
@@ -259,10 +260,10 @@ func (m *Main) run(ctx context.Context) error {
 // directory setters outright or named the roots, downloads may be placed
 // below the backend's own directory.default, so that Flood can add and move
 // torrents there and nowhere else.
-func (m *Main) policy(ctx context.Context, b *backend) (*gateway.Policy, error) {
-	pc := gateway.PolicyConfig{Allow: m.Config.Policy.Allow, Deny: m.Config.Policy.Deny, Directories: m.Config.Policy.Directories}
+func (m *Main) policy(ctx context.Context, b *backend) (*policy.Policy, error) {
+	pc := policy.Config{Allow: m.Config.Policy.Allow, Deny: m.Config.Policy.Deny, Directories: m.Config.Policy.Directories}
 	if len(pc.Directories) == 0 {
-		open, err := gateway.NewPolicy(pc)
+		open, err := policy.New(pc)
 		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
@@ -270,7 +271,7 @@ func (m *Main) policy(ctx context.Context, b *backend) (*gateway.Policy, error) 
 			return open, nil
 		}
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		dir, err := gateway.DirectoryDefault(dctx, b.caller) // the backend itself, not behind the policy
+		dir, err := policy.DirectoryDefault(dctx, b.caller) // the backend itself, not behind the policy
 		cancel()
 		if err != nil {
 			m.Logger.Warn("the backend's directory.default is unknown: clients cannot choose download directories", "err", err)
@@ -278,7 +279,7 @@ func (m *Main) policy(ctx context.Context, b *backend) (*gateway.Policy, error) 
 		}
 		pc.Directories = []string{dir}
 	}
-	p, err := gateway.NewPolicy(pc)
+	p, err := policy.New(pc)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}

@@ -1,22 +1,22 @@
-package gateway_test
+package policy_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
 // dirPolicy is a policy with two directory roots, as tests use it.
-func dirPolicy(t testing.TB, cfg gateway.PolicyConfig) *gateway.Policy {
+func dirPolicy(t testing.TB, cfg policy.Config) *policy.Policy {
 	t.Helper()
 	if cfg.Directories == nil {
 		cfg.Directories = []string{"/dl", "/media/tv/"}
 	}
-	p, err := gateway.NewPolicy(cfg)
+	p, err := policy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestPolicyDirectories(t *testing.T) {
 			refused: "d.directory.set", reason: notLiteral},
 		{name: "create link", method: "d.create_link", params: strs(hash, "base_path", "/dl/x"), refused: "d.create_link"},
 	}
-	p := dirPolicy(t, gateway.PolicyConfig{})
+	p := dirPolicy(t, policy.Config{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := p.Check(tt.method, tt.params)
@@ -142,7 +142,7 @@ func TestPolicyDirectories(t *testing.T) {
 				}
 				return
 			}
-			var r *gateway.Refusal
+			var r *policy.Refusal
 			if !errors.As(err, &r) {
 				t.Fatalf("Check = %v, want a refusal of %q", err, tt.refused)
 			}
@@ -158,7 +158,7 @@ func TestPolicyDirectories(t *testing.T) {
 
 func TestPolicyDirectoryRefusalMessage(t *testing.T) {
 	torrent := xmlrpc.NewBase64(rtorrenttest.MakeTorrentBytes(t, "x", 1000).Bytes)
-	err := dirPolicy(t, gateway.PolicyConfig{}).Check("load.raw_start",
+	err := dirPolicy(t, policy.Config{}).Check("load.raw_start",
 		[]xmlrpc.Value{str(""), torrent, str("d.custom.set=addtime,1700000000"), str(`d.directory.set="/etc"`)})
 	const want = `rtgate: method "d.directory.set" refused by policy: "/etc" is outside the allowed directories (inside load.raw_start command 2)`
 	if err == nil || err.Error() != want {
@@ -187,33 +187,33 @@ func TestPolicyDirectoriesConfig(t *testing.T) {
 	refusedIn := func(c call, name string) call { c.refused = name; return c }
 	tests := []struct {
 		name  string
-		cfg   gateway.PolicyConfig
+		cfg   policy.Config
 		calls []call
 		// allows is what Allows says of d.directory.set.
 		allows bool
 	}{
-		{name: "directories", cfg: gateway.PolicyConfig{Directories: []string{"/dl"}},
+		{name: "directories", cfg: policy.Config{Directories: []string{"/dl"}},
 			calls: []call{inside, insideBase, insideLoad, outside, outsideLoad}},
-		{name: "deny wins", cfg: gateway.PolicyConfig{Directories: []string{"/dl"}, Deny: []string{"d.directory.set"}},
+		{name: "deny wins", cfg: policy.Config{Directories: []string{"/dl"}, Deny: []string{"d.directory.set"}},
 			calls: []call{refused(inside), insideBase, refusedIn(insideLoad, "d.directory.set"), outside}},
-		{name: "deny by pattern wins", cfg: gateway.PolicyConfig{Directories: []string{"/dl"}, Deny: []string{"d.directory*"}},
+		{name: "deny by pattern wins", cfg: policy.Config{Directories: []string{"/dl"}, Deny: []string{"d.directory*"}},
 			calls: []call{refused(inside), refused(insideBase)}},
-		{name: "allow does not lift the bound", cfg: gateway.PolicyConfig{Directories: []string{"/dl"}, Allow: []string{"d.directory.set", "d.*"}},
+		{name: "allow does not lift the bound", cfg: policy.Config{Directories: []string{"/dl"}, Allow: []string{"d.directory.set", "d.*"}},
 			calls: []call{inside, outside, outsideLoad}},
-		{name: "root slash admits any absolute path", cfg: gateway.PolicyConfig{Directories: []string{"/"}},
+		{name: "root slash admits any absolute path", cfg: policy.Config{Directories: []string{"/"}},
 			calls: []call{inside, {method: "d.directory.set", params: strs(hash, "/etc")}, refused(call{method: "d.directory.set", params: strs(hash, "etc")})}},
-		{name: "empty keeps the default", cfg: gateway.PolicyConfig{},
+		{name: "empty keeps the default", cfg: policy.Config{},
 			calls: []call{refused(inside), refused(insideBase), refusedIn(insideLoad, "d.directory.set"), outside}},
-		{name: "empty with allow opens fully", cfg: gateway.PolicyConfig{Allow: []string{"d.directory.set"}},
+		{name: "empty with allow opens fully", cfg: policy.Config{Allow: []string{"d.directory.set"}},
 			calls: []call{inside, {method: "d.directory.set", params: strs(hash, "/etc")},
 				{method: "load.raw", params: load(`d.directory.set="/etc"`)}, refused(insideBase)},
 			allows: true},
-		{name: "empty with allow, deny wins", cfg: gateway.PolicyConfig{Allow: []string{"d.directory*.set"}, Deny: []string{"d.directory_base.set"}},
+		{name: "empty with allow, deny wins", cfg: policy.Config{Allow: []string{"d.directory*.set"}, Deny: []string{"d.directory_base.set"}},
 			calls: []call{inside, refused(insideBase)}, allows: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := gateway.NewPolicy(tt.cfg)
+			p, err := policy.New(tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,7 +225,7 @@ func TestPolicyDirectoriesConfig(t *testing.T) {
 			}
 			for _, c := range tt.calls {
 				err := p.Check(c.method, c.params)
-				var r *gateway.Refusal
+				var r *policy.Refusal
 				switch {
 				case c.refused == "" && err != nil:
 					t.Errorf("%s%v: %v, want allowed", c.method, c.params, err)
@@ -239,11 +239,11 @@ func TestPolicyDirectoriesConfig(t *testing.T) {
 
 func TestNewPolicyBadDirectories(t *testing.T) {
 	for _, dir := range []string{"", "dl", "./dl", "~/dl", "/dl/../etc", "/dl/$x", "/dl/{x}", "/dl\n"} {
-		if _, err := gateway.NewPolicy(gateway.PolicyConfig{Directories: []string{"/ok", dir}}); !errors.Is(err, gateway.ErrBadDirectory) {
+		if _, err := policy.New(policy.Config{Directories: []string{"/ok", dir}}); !errors.Is(err, policy.ErrBadDirectory) {
 			t.Errorf("Directories %q: err %v, want ErrBadDirectory", dir, err)
 		}
 	}
-	if _, err := gateway.NewPolicy(gateway.PolicyConfig{Directories: []string{"/", "/dl/", "//x/./y"}}); err != nil {
+	if _, err := policy.New(policy.Config{Directories: []string{"/", "/dl/", "//x/./y"}}); err != nil {
 		t.Errorf("clean-able roots: %v", err)
 	}
 }
@@ -291,7 +291,7 @@ func TestParseLiteralCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name, arg, ok := gateway.ParseLiteralCommand(tt.in)
+			name, arg, ok := policy.ParseLiteralCommand(tt.in)
 			if ok != tt.ok || name != tt.wantName || arg != tt.wantArg {
 				t.Errorf("ParseLiteralCommand(%q) = %q, %q, %v; want %q, %q, %v", tt.in, name, arg, ok, tt.wantName, tt.wantArg, tt.ok)
 			}
@@ -326,13 +326,13 @@ func FuzzParseLiteralCommand(f *testing.F) {
 	}
 	f.Add(`d.directory_base.set=`, `/a\b"c,d;e f{g}(h)`)
 	f.Fuzz(func(t *testing.T, s, p string) {
-		if name, _, ok := gateway.ParseLiteralCommand(s); ok {
-			if names, _ := gateway.ScanCommands(s); len(names) == 0 || names[0] != name {
+		if name, _, ok := policy.ParseLiteralCommand(s); ok {
+			if names, _ := policy.ScanCommands(s); len(names) == 0 || names[0] != name {
 				t.Errorf("ParseLiteralCommand(%q) = %q, but the scan finds %q", s, name, names)
 			}
 		}
 		for _, cmd := range []string{"d.directory.set=" + quoteArg(p), "d.directory.set=" + escapeArg(p)} {
-			if name, arg, ok := gateway.ParseLiteralCommand(cmd); !ok || name != "d.directory.set" || arg != p {
+			if name, arg, ok := policy.ParseLiteralCommand(cmd); !ok || name != "d.directory.set" || arg != p {
 				t.Errorf("ParseLiteralCommand(%q) = %q, %q, %v; want the path %q", cmd, name, arg, ok, p)
 			}
 		}

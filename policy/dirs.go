@@ -1,8 +1,7 @@
-package gateway
+package policy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -11,7 +10,7 @@ import (
 )
 
 // This file bounds d.directory.set and d.directory_base.set to the
-// directory roots of PolicyConfig.Directories: Flood names a new torrent's
+// directory roots of Config.Directories: Flood names a new torrent's
 // destination with them in load.*'s extra commands and moves torrents with
 // them, and unbounded they let a client have rTorrent write anywhere its
 // user may (a crafted torrent into ~/.ssh).
@@ -45,20 +44,15 @@ import (
 // refuses such elements in file paths), so the content stays below the
 // path.
 
-// ErrBadDirectory is wrapped by NewPolicy's error for a
-// PolicyConfig.Directories entry that cannot be a root, and by
-// DirectoryDefault's for a directory.default it cannot make one of.
-var ErrBadDirectory = errors.New("gateway: bad policy directory")
-
-// isDirCommand reports the commands PolicyConfig.Directories bounds.
+// isDirCommand reports the commands Config.Directories bounds.
 func isDirCommand(name string) bool {
 	return name == "d.directory.set" || name == "d.directory_base.set"
 }
 
-// dirRoots are the cleaned roots of PolicyConfig.Directories.
+// dirRoots are the cleaned roots of Config.Directories.
 type dirRoots []string
 
-// newDirRoots checks and cleans PolicyConfig.Directories.
+// newDirRoots checks and cleans Config.Directories.
 func newDirRoots(dirs []string) (dirRoots, error) {
 	var roots dirRoots
 	for _, d := range dirs {
@@ -222,9 +216,15 @@ func parseLiteralCommand(s string) (name, arg string, ok bool) {
 	return name, b.String(), true
 }
 
+// Caller is the backend DirectoryDefault asks: rTorrent's client or the
+// embedded engine, reached directly rather than through a Policy.
+type Caller interface {
+	Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error)
+}
+
 // DirectoryDefault asks rTorrent for directory.default, where it puts a
 // download no client placed, as an absolute cleaned path: the root the
-// rtgate binary gives PolicyConfig.Directories unless told otherwise. A
+// rtgate binary gives Config.Directories unless told otherwise. A
 // leading '~' is replaced by HOME in rTorrent's environment (system.env)
 // and a relative directory (rTorrent's own default is "./") is resolved
 // against rTorrent's working directory (system.cwd), as rTorrent resolves

@@ -1,4 +1,4 @@
-package gateway
+package policy
 
 // ParseLiteralCommand is parseLiteralCommand.
 var ParseLiteralCommand = parseLiteralCommand

@@ -1,4 +1,4 @@
-package gateway_test
+package policy_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -19,7 +19,8 @@ import (
 // against it: whenever the parser takes a string for one command with a
 // literal absolute path, rTorrent sets exactly that path.
 func TestDirectoryQuotingRtorrent098(t *testing.T) {
-	b := startBackend(t, &rtorrenttest.Options{NoSession: true})
+	rt := rtorrenttest.Start(t, &rtorrenttest.Options{NoSession: true})
+	client := rt.Client(t)
 	const failed = "(fails)" // rTorrent keeps directory.default and sets d.message
 	tests := []struct {
 		name string
@@ -68,7 +69,7 @@ func TestDirectoryQuotingRtorrent098(t *testing.T) {
 	ctx := context.Background()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, arg, ok := gateway.ParseLiteralCommand(tt.cmd); arg != tt.arg || ok == tt.unparsed {
+			if _, arg, ok := policy.ParseLiteralCommand(tt.cmd); arg != tt.arg || ok == tt.unparsed {
 				t.Errorf("ParseLiteralCommand(%q) = %q, %v; want %q, %v", tt.cmd, arg, ok, tt.arg, !tt.unparsed)
 			}
 			if strings.HasPrefix(tt.arg, "/") && tt.set != tt.arg {
@@ -76,113 +77,24 @@ func TestDirectoryQuotingRtorrent098(t *testing.T) {
 			}
 
 			tr := rtorrenttest.MakeTorrentBytes(t, fmt.Sprintf("quoting-%d", i), 1000)
-			if _, err := b.client.Call(ctx, "load.raw", str(""), xmlrpc.NewBase64(tr.Bytes), str(tt.cmd)); err != nil {
+			if _, err := client.Call(ctx, "load.raw", str(""), xmlrpc.NewBase64(tr.Bytes), str(tt.cmd)); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool {
-				_, err := b.client.Call(ctx, "d.name", str(tr.Hash))
-				return err == nil
-			})
-			dir, err := b.client.Call(ctx, "d.directory", str(tr.Hash))
+			rtorrenttest.WaitLoaded(t, client, tr.Hash)
+			dir, err := client.Call(ctx, "d.directory", str(tr.Hash))
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := b.client.Call(ctx, "d.message", str(tr.Hash))
+			msg, err := client.Call(ctx, "d.message", str(tr.Hash))
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := dir.String()
-			if strings.HasPrefix(msg.String(), "Command on torrent creation failed") && got == b.rt.DownloadDir {
+			if strings.HasPrefix(msg.String(), "Command on torrent creation failed") && got == rt.DownloadDir {
 				got = failed
 			}
 			if got != tt.set {
 				t.Errorf("rTorrent set %q (message %q), want %q", got, msg, tt.set)
-			}
-		})
-	}
-}
-
-// TestXMLRPCFloodAddWithinDirectories adds and moves torrents as Flood
-// does, through the XML-RPC door, with rTorrent's download directory as
-// the only root.
-func TestXMLRPCFloodAddWithinDirectories(t *testing.T) {
-	for _, mode := range doorModes {
-		t.Run(mode.name, func(t *testing.T) {
-			b := startBackend(t, nil)
-			ctx := context.Background()
-			root, err := gateway.DirectoryDefault(ctx, b.client)
-			if err != nil {
-				t.Fatal(err)
-			}
-			policy, err := gateway.NewPolicy(gateway.PolicyConfig{Directories: []string{root}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := b.door(t, mode.raw, nil, &gateway.HandlerOptions{Policy: policy})
-			add := func(tr rtorrenttest.Torrent, dir string) (xmlrpc.Value, *xmlrpc.Fault) {
-				return decodeReply(t, d.postHTTP(t, "text/xml", encodeCall(t, "load.raw_start", str(""), xmlrpc.NewBase64(tr.Bytes),
-					str(`d.tied_to_file.set=""`), str("d.custom.set=addtime,1700000000"), str(`d.directory.set="`+dir+`"`))))
-			}
-			directory := func(tr rtorrenttest.Torrent) string {
-				t.Helper()
-				v, err := b.client.Call(ctx, "d.directory", str(tr.Hash))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v.String()
-			}
-
-			// Inside the root: added, where Flood asked.
-			tr := rtorrenttest.MakeTorrentBytes(t, "flood-dir-inside", 1000)
-			if v, fault := add(tr, root+"/sub"); fault != nil || v.Int() != 0 {
-				t.Fatalf("add: %v, %v", v, fault)
-			}
-			waitFor(t, func() bool {
-				_, err := b.client.Call(ctx, "d.name", str(tr.Hash))
-				return err == nil
-			})
-			if got := directory(tr); got != root+"/sub" {
-				t.Errorf("d.directory = %q, want %q", got, root+"/sub")
-			}
-
-			// Outside: refused, and never sent.
-			out := rtorrenttest.MakeTorrentBytes(t, "flood-dir-outside", 1000)
-			_, fault := add(out, "/tmp/elsewhere")
-			want := `rtgate: method "d.directory.set" refused by policy: "/tmp/elsewhere" is outside the allowed directories (inside load.raw_start command 3)`
-			if fault == nil || fault.Code != -507 || fault.Message != want {
-				t.Errorf("fault %v, want -507 %s", fault, want)
-			}
-			// rTorrent loads in order: once a later torrent is listed, the
-			// refused one would be too had it been sent.
-			later := rtorrenttest.MakeTorrentBytes(t, "flood-dir-later", 1000)
-			if _, fault := add(later, root); fault != nil {
-				t.Fatal(fault)
-			}
-			waitFor(t, func() bool {
-				_, err := b.client.Call(ctx, "d.name", str(later.Hash))
-				return err == nil
-			})
-			if _, err := b.client.Call(ctx, "d.name", str(out.Hash)); err == nil {
-				t.Error("the refused torrent was added")
-			}
-
-			// Flood's move: one system.multicall.
-			move := func(dir string) *xmlrpc.Fault {
-				_, fault := decodeReply(t, d.postHTTP(t, "text/xml", encodeCall(t, "system.multicall", xmlrpc.NewArray(
-					entry("d.is_multi_file", str(tr.Hash)), entry("d.directory.set", str(tr.Hash), str(dir))))))
-				return fault
-			}
-			if fault := move(root + "/moved"); fault != nil {
-				t.Fatal(fault)
-			}
-			if got := directory(tr); got != root+"/moved" {
-				t.Errorf("after the move, d.directory = %q, want %q", got, root+"/moved")
-			}
-			if fault := move(root + "/../elsewhere"); fault == nil || fault.Code != -507 {
-				t.Errorf("move out: fault %v, want -507", fault)
-			}
-			if got := directory(tr); got != root+"/moved" {
-				t.Errorf("after the refused move, d.directory = %q", got)
 			}
 		})
 	}
@@ -215,9 +127,9 @@ func TestDirectoryDefault(t *testing.T) {
 			if tt.rc != "" {
 				opts.ExtraRC = []string{tt.rc}
 			}
-			b := startBackend(t, opts)
-			got, err := gateway.DirectoryDefault(context.Background(), b.client)
-			if want := tt.want(b.rt); err != nil || got != want {
+			rt := rtorrenttest.Start(t, opts)
+			got, err := policy.DirectoryDefault(context.Background(), rt.Client(t))
+			if want := tt.want(rt); err != nil || got != want {
 				t.Errorf("DirectoryDefault = %q, %v; want %q", got, err, want)
 			}
 		})
@@ -231,9 +143,9 @@ func TestDirectoryDefault(t *testing.T) {
 		wantErr error
 	}{
 		{name: "fault", answers: map[string]xmlrpc.Value{}, wantErr: fault},
-		{name: "not a string", answers: map[string]xmlrpc.Value{"directory.default": xmlrpc.NewInt(1)}, wantErr: gateway.ErrBadDirectory},
-		{name: "computed", answers: map[string]xmlrpc.Value{"directory.default": str("/dl/$x")}, wantErr: gateway.ErrBadDirectory},
-		{name: "relative cwd", answers: map[string]xmlrpc.Value{"directory.default": str("dl"), "system.cwd": str("x")}, wantErr: gateway.ErrBadDirectory},
+		{name: "not a string", answers: map[string]xmlrpc.Value{"directory.default": xmlrpc.NewInt(1)}, wantErr: policy.ErrBadDirectory},
+		{name: "computed", answers: map[string]xmlrpc.Value{"directory.default": str("/dl/$x")}, wantErr: policy.ErrBadDirectory},
+		{name: "relative cwd", answers: map[string]xmlrpc.Value{"directory.default": str("dl"), "system.cwd": str("x")}, wantErr: policy.ErrBadDirectory},
 		{name: "no cwd", answers: map[string]xmlrpc.Value{"directory.default": str("./")}, wantErr: fault},
 		{name: "no home", answers: map[string]xmlrpc.Value{"directory.default": str("~/dl"), "system.env": str(""), "system.cwd": str("/run")}},
 	} {
@@ -244,7 +156,7 @@ func TestDirectoryDefault(t *testing.T) {
 				}
 				return xmlrpc.Value{}, fault
 			})
-			got, err := gateway.DirectoryDefault(context.Background(), c)
+			got, err := policy.DirectoryDefault(context.Background(), c)
 			if tt.wantErr == nil {
 				// Without HOME rTorrent leaves "~" be: a relative path.
 				if err != nil || got != "/run/~/dl" {

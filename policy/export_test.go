@@ -1,4 +1,4 @@
-package gateway
+package policy
 
 // ScanCommands returns the command names scanCommands finds in s, and
 // whether a computed value follows each.
@@ -10,12 +10,6 @@ func ScanCommands(s string) (names []string, dynamicAfter []bool) {
 	})
 	return names, dynamicAfter
 }
-
-// InfoHash is infoHash.
-var InfoHash = infoHash
-
-// ReadOnly is readOnly.
-var ReadOnly = readOnly
 
 // DefaultClass returns the default table's class of a command name: "read",
 // "write", "denied" or "unknown".

@@ -1,4 +1,4 @@
-package gateway_test
+package policy_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -56,7 +56,7 @@ func TestScanCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, dyn := gateway.ScanCommands(tt.in)
+			got, dyn := policy.ScanCommands(tt.in)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("ScanCommands(%q) = %q, want %q", tt.in, got, tt.want)
 			}
@@ -68,22 +68,25 @@ func TestScanCommands(t *testing.T) {
 }
 
 // floodRecordedCall is Flood 4.11's torrent-list call as it reached rTorrent.
-func floodRecordedCall(t testing.TB) (string, []xmlrpc.Value) {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/rtorrent-0.9.8/flood-multicall.call.xml")
-	if err != nil {
-		t.Fatal(err)
+func floodRecordedCall() (string, []xmlrpc.Value) {
+	return "d.multicall2", append(strs("", "main"), strs(rtorrenttest.FloodFields()...)...)
+}
+
+// floodPollParams is Flood's poll with its cat= fields quoted, as flood.md
+// writes them, where the capture escapes the '$'.
+func floodPollParams() []xmlrpc.Value {
+	fields := rtorrenttest.FloodFields()
+	for i, f := range fields {
+		if rest, ok := strings.CutPrefix(f, `cat=\$`); ok {
+			fields[i] = `cat="$` + rest + `"`
+		}
 	}
-	method, params, err := xmlrpc.DecodeCall(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return method, params
+	return append(strs("", "main"), strs(fields...)...)
 }
 
 func TestPolicyCheck(t *testing.T) {
 	torrent := xmlrpc.NewBase64(rtorrenttest.MakeTorrentBytes(t, "x", 1000).Bytes)
-	floodMethod, floodParams := floodRecordedCall(t)
+	floodMethod, floodParams := floodRecordedCall()
 	dm2 := func(fields ...string) []xmlrpc.Value { return append(strs("", "main"), strs(fields...)...) }
 	multicall := func(entries ...xmlrpc.Value) []xmlrpc.Value { return []xmlrpc.Value{xmlrpc.NewArray(entries...)} }
 
@@ -206,7 +209,7 @@ func TestPolicyCheck(t *testing.T) {
 			refused: "system.multicall", reason: "exactly one methodName"},
 		{name: "no array", method: "system.multicall", params: strs("d.name"), refused: "system.multicall", reason: "one array"},
 	}
-	p := gateway.DefaultPolicy()
+	p := policy.Default()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := p.Check(tt.method, tt.params)
@@ -216,7 +219,7 @@ func TestPolicyCheck(t *testing.T) {
 				}
 				return
 			}
-			var r *gateway.Refusal
+			var r *policy.Refusal
 			if !errors.As(err, &r) {
 				t.Fatalf("Check = %v, want a refusal of %q", err, tt.refused)
 			}
@@ -231,7 +234,7 @@ func TestPolicyCheck(t *testing.T) {
 }
 
 func TestRefusalMessage(t *testing.T) {
-	err := gateway.DefaultPolicy().Check("d.multicall2", strs("", "main", "d.hash=", "d.name=", "execute.throw=sh"))
+	err := policy.Default().Check("d.multicall2", strs("", "main", "d.hash=", "d.name=", "execute.throw=sh"))
 	const want = `rtgate: method "execute.throw" refused by policy (inside d.multicall2 field 3)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Check = %v, want %s", err, want)
@@ -241,27 +244,27 @@ func TestRefusalMessage(t *testing.T) {
 func TestPolicyConfig(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     gateway.PolicyConfig
+		cfg     policy.Config
 		allowed map[string]bool
 	}{
-		{name: "defaults", cfg: gateway.PolicyConfig{}, allowed: map[string]bool{
+		{name: "defaults", cfg: policy.Config{}, allowed: map[string]bool{
 			"d.start": true, "d.directory.set": false, "execute.throw": false, "my.command": false}},
-		{name: "allow flood's move", cfg: gateway.PolicyConfig{Allow: []string{"d.directory*.set"}}, allowed: map[string]bool{
+		{name: "allow flood's move", cfg: policy.Config{Allow: []string{"d.directory*.set"}}, allowed: map[string]bool{
 			"d.directory.set": true, "d.directory_base.set": true, "directory.default.set": false}},
-		{name: "allow a custom method", cfg: gateway.PolicyConfig{Allow: []string{"my.*"}}, allowed: map[string]bool{
+		{name: "allow a custom method", cfg: policy.Config{Allow: []string{"my.*"}}, allowed: map[string]bool{
 			"my.command": true, "my": false}},
-		{name: "deny a default", cfg: gateway.PolicyConfig{Deny: []string{"d.erase"}}, allowed: map[string]bool{
+		{name: "deny a default", cfg: policy.Config{Deny: []string{"d.erase"}}, allowed: map[string]bool{
 			"d.erase": false, "d.start": true}},
-		{name: "deny wins over allow", cfg: gateway.PolicyConfig{Allow: []string{"execute.*", "d.*"}, Deny: []string{"execute.throw*", "d.erase"}},
+		{name: "deny wins over allow", cfg: policy.Config{Allow: []string{"execute.*", "d.*"}, Deny: []string{"execute.throw*", "d.erase"}},
 			allowed: map[string]bool{"execute.nothrow": true, "execute.throw": false, "execute.throw.bg": false, "d.erase": false, "d.start": true}},
-		{name: "allow everything", cfg: gateway.PolicyConfig{Allow: []string{"*"}}, allowed: map[string]bool{
+		{name: "allow everything", cfg: policy.Config{Allow: []string{"*"}}, allowed: map[string]bool{
 			"execute.throw": true, "anything": true}},
-		{name: "read only", cfg: gateway.PolicyConfig{Deny: []string{"*.set", "d.start", "d.stop", "d.erase", "load.*"}}, allowed: map[string]bool{
+		{name: "read only", cfg: policy.Config{Deny: []string{"*.set", "d.start", "d.stop", "d.erase", "load.*"}}, allowed: map[string]bool{
 			"d.name": true, "d.custom.set": false, "load.raw": false, "d.multicall2": true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := gateway.NewPolicy(tt.cfg)
+			p, err := policy.New(tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +278,7 @@ func TestPolicyConfig(t *testing.T) {
 
 	// A denied command stays denied inside strings, and an allowed one is
 	// allowed there too.
-	p, err := gateway.NewPolicy(gateway.PolicyConfig{Allow: []string{"d.directory.set"}, Deny: []string{"d.erase"}})
+	p, err := policy.New(policy.Config{Allow: []string{"d.directory.set"}, Deny: []string{"d.erase"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,10 +292,10 @@ func TestPolicyConfig(t *testing.T) {
 
 func TestPolicyBadPatterns(t *testing.T) {
 	for _, pat := range []string{"", "d.name=", "a b", "**", "d.(x)", "é"} {
-		if _, err := gateway.NewPolicy(gateway.PolicyConfig{Allow: []string{pat}}); !errors.Is(err, gateway.ErrBadPattern) {
+		if _, err := policy.New(policy.Config{Allow: []string{pat}}); !errors.Is(err, policy.ErrBadPattern) {
 			t.Errorf("Allow %q: err %v, want ErrBadPattern", pat, err)
 		}
-		if _, err := gateway.NewPolicy(gateway.PolicyConfig{Deny: []string{pat}}); !errors.Is(err, gateway.ErrBadPattern) {
+		if _, err := policy.New(policy.Config{Deny: []string{pat}}); !errors.Is(err, policy.ErrBadPattern) {
 			t.Errorf("Deny %q: err %v, want ErrBadPattern", pat, err)
 		}
 	}
@@ -322,7 +325,7 @@ func TestPolicyTable098(t *testing.T) {
 	var golden bytes.Buffer
 	counts := map[string]int{}
 	for _, name := range names {
-		class := gateway.DefaultClass(name)
+		class := policy.DefaultClass(name)
 		counts[class]++
 		if class == "unknown" {
 			t.Errorf("%s is not classified", name)
@@ -350,7 +353,7 @@ func TestPolicyTable098(t *testing.T) {
 		"load.start_throw": "write", "d.connection_seed.set": "write", "system.multicall": "read",
 		"execute.throw": "denied", "d.directory.set": "denied",
 	} {
-		if got := gateway.DefaultClass(name); got != want {
+		if got := policy.DefaultClass(name); got != want {
 			t.Errorf("%s: class %s, want %s", name, got, want)
 		}
 	}
@@ -375,7 +378,7 @@ func TestReadOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := gateway.ReadOnly(tt.method, tt.params); got != tt.want {
+			if got := policy.ReadOnly(tt.method, tt.params); got != tt.want {
 				t.Errorf("ReadOnly = %v, want %v", got, tt.want)
 			}
 		})
@@ -416,13 +419,13 @@ func FuzzPolicy(f *testing.F) {
 	f.Add("", uint8(14), uint8(2), uint8(0), "/dl/x", uint8(0))
 	f.Add("", uint8(14), uint8(0), uint8(9), `"/dl/x";execute.throw=sh`, uint8(0))
 	f.Add("", uint8(14), uint8(0), uint8(9), `"/dl/x" `, uint8(5))
-	dirs, err := gateway.NewPolicy(gateway.PolicyConfig{Directories: []string{fuzzRoot}})
+	dirs, err := policy.New(policy.Config{Directories: []string{fuzzRoot}})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, prefix string, nameIdx, form, sepIdx uint8, suffix string, escapeAt uint8) {
 		// Arbitrary strings never panic, wherever they go.
-		p := gateway.DefaultPolicy()
+		p := policy.Default()
 		for _, s := range []string{prefix, suffix, prefix + suffix} {
 			dirs.Check("load.raw_start", strs("", "x", s))
 			dirs.Check("d.directory.set", strs(hash, s))
@@ -431,8 +434,8 @@ func FuzzPolicy(f *testing.F) {
 			p.Check("branch", strs("", s, s))
 			p.Check("load.raw_start", strs("", "x", s))
 			p.Check("system.multicall", []xmlrpc.Value{xmlrpc.NewArray(entry(s, strs("", "main", s)...))})
-			gateway.ReadOnly("d.multicall2", strs("", "main", s))
-			gateway.ScanCommands(s)
+			policy.ReadOnly("d.multicall2", strs("", "main", s))
+			policy.ScanCommands(s)
 		}
 
 		base := deniedForFuzz[int(nameIdx)%len(deniedForFuzz)]
@@ -474,12 +477,12 @@ func FuzzPolicy(f *testing.F) {
 			{"branch", strs(hash, "d.is_open=", field)},
 			{"system.multicall", []xmlrpc.Value{xmlrpc.NewArray(entry("d.multicall2", strs("", "main", field)...))}},
 		} {
-			var r *gateway.Refusal
+			var r *policy.Refusal
 			if err := p.Check(call.method, call.params); !errors.As(err, &r) {
 				t.Fatalf("%s with field %q: Check = %v, want a refusal", call.method, field, err)
 			}
 			if err := dirs.Check(call.method, call.params); err == nil {
-				n, arg, ok := gateway.ParseLiteralCommand(field)
+				n, arg, ok := policy.ParseLiteralCommand(field)
 				clean := path.Clean(arg)
 				if !ok || n != base || clean != fuzzRoot && !strings.HasPrefix(clean, fuzzRoot+"/") ||
 					strings.Contains(arg+"/", "/../") || strings.ContainsAny(arg, "${") {

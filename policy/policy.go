@@ -1,4 +1,4 @@
-package gateway
+package policy
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
-// PolicyConfig layers an operator's choices on the default policy. Patterns
+// Config layers an operator's choices on the default policy. Patterns
 // are command names in which '*' matches any run of characters, dots
 // included: "d.directory*.set", "throttle.*", "*".
 //
@@ -18,12 +18,12 @@ import (
 // Deny pattern is refused even if an Allow pattern matches it too, and an
 // Allow pattern can open a command the defaults deny or one they do not
 // know (a method your rtorrent.rc defines).
-type PolicyConfig struct {
+type Config struct {
 	Allow []string
 	Deny  []string
 
 	// Directories are the roots below which clients may place downloads:
-	// absolute paths, cleaned by NewPolicy. When there are any,
+	// absolute paths, cleaned by New. When there are any,
 	// d.directory.set and d.directory_base.set (Flood's destination when it
 	// adds a torrent, and its move) are allowed, as calls, as
 	// system.multicall entries and in the strings of load.*'s extra
@@ -73,10 +73,10 @@ type verdict struct {
 	dirBound bool
 }
 
-// NewPolicy returns the default policy with cfg layered on it. It fails on
+// New returns the default policy with cfg layered on it. It fails on
 // a pattern that cannot match a command name (ErrBadPattern) and on a
 // directory that is not a plain absolute path (ErrBadDirectory).
-func NewPolicy(cfg PolicyConfig) (*Policy, error) {
+func New(cfg Config) (*Policy, error) {
 	for _, list := range [][]string{cfg.Allow, cfg.Deny} {
 		for _, pat := range list {
 			if err := checkPattern(pat); err != nil {
@@ -95,17 +95,17 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	}, nil
 }
 
-var defaultPolicy = sync.OnceValue(func() *Policy {
-	p, _ := NewPolicy(PolicyConfig{})
+var defaultPol = sync.OnceValue(func() *Policy {
+	p, _ := New(Config{})
 	return p
 })
 
-// DefaultPolicy returns the default policy, NewPolicy(PolicyConfig{}).
-func DefaultPolicy() *Policy { return defaultPolicy() }
+// Default returns the default policy, New(Config{}).
+func Default() *Policy { return defaultPol() }
 
 // Allows reports whether the policy allows the command name on its own,
 // whatever its arguments. It reports false for d.directory.set and
-// d.directory_base.set when PolicyConfig.Directories bounds them: Check
+// d.directory_base.set when Config.Directories bounds them: Check
 // allows them with some paths only.
 func (p *Policy) Allows(name string) bool { return p.lookup(name).allowed }
 
@@ -137,11 +137,12 @@ func (p *Policy) checkCommand(c command, at *site) *Refusal {
 	return nil
 }
 
-// readOnly reports whether every command the call would run only reads, by
-// the default table: such calls may share one upstream call. Calls the
+// ReadOnly reports whether every command the call would run only reads,
+// by the default table, whatever a Policy allows: such calls may share one
+// upstream call, or be answered from state rtgate holds. Calls the default
 // policy refuses are never read-only.
-func readOnly(method string, params []xmlrpc.Value) bool {
-	p := DefaultPolicy()
+func ReadOnly(method string, params []xmlrpc.Value) bool {
+	p := Default()
 	notRead := &Refusal{}
 	r := p.walkCall(method, params, nil, func(c command, at *site) *Refusal {
 		if v := p.lookup(c.name); v.class != classRead || !v.allowed || c.dynamicAfter && v.eval {
