@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rtgate/rtgate/client"
+	"github.com/rtgate/rtgate/protocol"
 )
 
 func dial(t *testing.T, s *server, opts *client.Options) *client.Client {
@@ -198,7 +199,7 @@ func TestClientCalls(t *testing.T) {
 	if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"0.9.8"` {
 		t.Errorf("after a canceled call: %s, %v", v, err)
 	}
-	if _, err := c.Subscribe(ctx, "nothing", nil); !isCode(err, client.CodeUnknownTopic) {
+	if _, err := c.Subscribe(ctx, "nothing", nil); !isCode(err, protocol.CodeUnknownTopic) {
 		t.Errorf("unknown topic: %v", err)
 	}
 

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/gateway/ws"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/topics"
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // as fast as the test asks; clients reach it through a proxy the test can
 // cut.
 type server struct {
-	handler *gateway.WSHandler
+	handler *ws.Handler
 	hub     *topics.Hub
 	count   *counter
 	proxy   *proxy
@@ -53,7 +54,7 @@ func startServer(t *testing.T, hubOpts *topics.Options) *server {
 		}
 		return nil, fmt.Errorf("%w: %s", topics.ErrUnknownTopic, name)
 	}, hubOpts)
-	h := gateway.NewWSHandler(gateway.NewCoalescer(rc, nil), hub, &gateway.WSOptions{
+	h := ws.New(gateway.NewCoalescer(rc, nil), hub, &ws.Options{
 		Token:  token,
 		Logger: slog.New(slog.DiscardHandler),
 	})

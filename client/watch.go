@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
+
+	"github.com/rtgate/rtgate/protocol"
 )
 
 // WatchOptions tune Watch. A nil *WatchOptions means all defaults.
@@ -110,7 +112,7 @@ func isFinal(err error) bool {
 	case errors.As(err, &hs):
 		return hs.StatusCode == 401 || hs.StatusCode == 403
 	case errors.As(err, &rpc):
-		return rpc.Code == CodeUnknownTopic || rpc.Code == CodeInvalidParams || rpc.Code == CodeRefused
+		return rpc.Code == protocol.CodeUnknownTopic || rpc.Code == protocol.CodeInvalidParams || rpc.Code == protocol.CodeRefused
 	}
 	return false
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rtgate/rtgate/internal/infohash"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -206,7 +207,7 @@ func (c *call) parseTarget(s string) (target, error) {
 	if s == "" {
 		return target{}, nil
 	}
-	if len(s) < 40 || !isHex(s[:40]) {
+	if len(s) < 40 || !infohash.IsHex(s[:40]) {
 		return target{}, errUnsupported
 	}
 	if len(s) > 40 && (len(s) < 42 || s[40] != ':') {
@@ -234,7 +235,7 @@ func (c *call) parseTarget(s string) (target, error) {
 		}
 		return target{kind: targetTracker, d: d, index: i}, nil
 	case 'p':
-		if len(rest) != 40 || !isHex(rest) {
+		if len(rest) != 40 || !infohash.IsHex(rest) {
 			return target{}, errNotHashString
 		}
 		for _, p := range c.snapOf(d).peers(c.e) {
@@ -245,16 +246,6 @@ func (c *call) parseTarget(s string) (target, error) {
 		return target{}, fault(xmlrpc.FaultType, "Could not find peer.")
 	}
 	return target{}, errUnsupported
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // hexUpper returns b as uppercase hex, the form rTorrent prints hashes in.

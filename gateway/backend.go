@@ -17,14 +17,16 @@ type Caller interface {
 
 // RawCaller sends an encoded request to rTorrent and returns its reply
 // unread, so that a door can pass a request's bytes upstream and stream the
-// reply back without decoding and re-encoding it. *scgi.Client is one, on
-// rTorrent's own socket. The caller closes Response.Body.
+// reply back without decoding and re-encoding it. *rtorrent.Client is one,
+// with the same dialing and retries as its calls. The caller closes
+// Response.Body.
 type RawCaller interface {
 	Do(ctx context.Context, contentType string, body []byte) (*scgi.Response, error)
 }
 
 var (
 	_ Caller    = (*rtorrent.Client)(nil)
+	_ RawCaller = (*rtorrent.Client)(nil)
 	_ RawCaller = (*scgi.Client)(nil)
 	_ Caller    = (*Coalescer)(nil)
 )

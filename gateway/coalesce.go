@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtgate/rtgate/internal/infohash"
 	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/xmlrpc"
@@ -409,10 +410,10 @@ func (o *onClose) Close() error {
 // callTargets returns the info hashes a call names; see OnWrite.
 func callTargets(method string, params []xmlrpc.Value, out []string) []string {
 	add := func(target string) {
-		if len(target) < 40 || !isHex(target[:40]) {
+		hash, ok := infohash.OfTarget(target)
+		if !ok {
 			return
 		}
-		hash := strings.ToUpper(target[:40])
 		for _, h := range out {
 			if h == hash {
 				return
@@ -431,7 +432,7 @@ func callTargets(method string, params []xmlrpc.Value, out []string) []string {
 		}
 	case strings.HasPrefix(method, "load.raw"):
 		if len(params) > 1 && params[1].Kind() == xmlrpc.Base64 {
-			if h, err := infoHash(params[1].String()); err == nil {
+			if h, err := infohash.Of(params[1].String()); err == nil {
 				add(h)
 			}
 		}
@@ -439,16 +440,6 @@ func callTargets(method string, params []xmlrpc.Value, out []string) []string {
 		add(params[0].String())
 	}
 	return out
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // mayHaveSent reports whether a failed upstream call may have reached

@@ -1,22 +1,24 @@
-// Package gateway is rtgate's legacy front door: rTorrent's XML-RPC, and the
-// JSON-RPC dialect of jesec's rTorrent, served over HTTP (POST /RPC2, what
-// nginx's scgi_pass gives ruTorrent) and SCGI (what Flood and rtxmlrpc
-// speak) by one http.Handler, behind a method policy, with identical reads
-// from many clients sharing one call to rTorrent.
+// Package gateway is rtgate's legacy doors, the ones existing clients use
+// unchanged: rTorrent's XML-RPC, and the JSON-RPC dialect of jesec's
+// rTorrent (package jsonrpc), served over HTTP (POST /RPC2, what nginx's
+// scgi_pass gives ruTorrent) and SCGI (what Flood and rtxmlrpc speak) by
+// one http.Handler, behind a method policy (package policy); and the
+// Coalescer, the way upstream of every door (the WebSocket door, package
+// gateway/ws, takes it as its Caller), with identical reads from many
+// clients sharing one call to rTorrent.
 //
 //	client ──HTTP or SCGI──▶ Handler ──Policy──▶ Coalescer ──▶ rTorrent
 //	                         (XML-RPC, JSON-RPC)  (reads shared, writes hooked)
 //
 // # Wiring
 //
-//	client, _ := rtorrent.New("unix:///run/rtorrent/rpc.sock", nil)  // Caller
-//	raw, _ := scgi.NewClient("unix:///run/rtorrent/rpc.sock", nil)    // RawCaller
+//	client, _ := rtorrent.New("unix:///run/rtorrent/rpc.sock", nil)  // Caller and RawCaller
 //	dir, err := policy.DirectoryDefault(ctx, client)                 // rTorrent's directory.default
 //	pol, err := policy.New(policy.Config{
 //		Directories: []string{dir}, // Flood's add and move, below dir only
 //	})
 //	up := gateway.NewCoalescer(client, &gateway.CoalesceOptions{
-//		Raw:     raw,                 // forward XML-RPC bytes, stream replies back
+//		Raw:     client,              // forward XML-RPC bytes, stream replies back
 //		OnWrite: refresh,             // e.g. the poller's targeted refresh
 //	})
 //	h := gateway.NewHandler(up, &gateway.HandlerOptions{Policy: pol})
@@ -68,48 +70,13 @@
 //
 // # JSON-RPC
 //
-// JSON-RPC 2.0 as jesec's rTorrent speaks it: positional params, params[0]
-// the target; a batch (a JSON array) goes upstream as one system.multicall;
-// notifications (no id) are run and not answered (a batch of only
-// notifications gets 204 and no body). The answer is a single line, keys
-// sorted, with nothing after it (Flood parses what follows the reply's last
-// newline).
-//
-// Params, JSON to XML-RPC:
-//
-//	integer                    int (i4/i8)
-//	true, false                1, 0 (rTorrent has no booleans)
-//	string                     string
-//	array                      array
-//	object                     struct, members sorted by key
-//	1.5, 1e3, null             error -32602 (rTorrent has no float, no nil)
-//	"data:...;base64,..."      base64, as load.*'s torrent (see below)
-//
-// Results, XML-RPC to JSON:
-//
-//	i4, i8                     number
-//	string, dateTime.iso8601   string
-//	array                      array
-//	struct                     object, members in order
-//	boolean                    1 or 0
-//	base64                     standard base64 string
-//	double                     number (0 if not finite)
-//	nil, void answers          0, never null (Flood takes null for an error)
-//
-// Strings that are not UTF-8 become U+FFFD. Flood's JSON mode adds torrents
-// with load.start_throw / load.throw and a data URI; 0.9.8 has neither
-// command, so a data URI turns the call into load.raw_start / load.raw with
-// the decoded bytes, and the answer is the torrent's info hash (what
-// Flood collects); a data URI that is not a torrent is error -32602.
-// load.throw and load.start_throw with a URL or path become load.normal and
-// load.start.
-//
-// Errors: -32700 parse, -32600 invalid request, -32601 rTorrent's -506 (no
-// such method), -32602 params the dialect cannot carry and rTorrent's -501
-// and -503 (bad target, type, view or command), -32000 other faults with
-// rTorrent's message, and -507 for a policy refusal: the code XML-RPC
-// clients see, outside JSON-RPC's reserved range, so every door reports a
-// refusal alike. Flood treats any error as an error.
+// A request whose Content-Type contains "application/json" is JSON-RPC 2.0
+// in rTorrent's dialect, parsed and translated by package jsonrpc; a batch
+// goes upstream as one system.multicall; notifications (no id) are run and
+// not answered (a batch of only notifications gets 204 and no body). The
+// answer is a single line, keys sorted, with nothing after it (Flood
+// parses what follows the reply's last newline). A policy refusal is
+// error -507, the code XML-RPC clients see.
 //
 // # rTorrent 0.9.8, measured
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -18,9 +19,9 @@ type conn struct {
 	trSchema *schema
 	details  map[*detailKind]*schema
 
-	sweepCall     mcall   // d.multicall2 over main with every column
-	fastCalls     []mcall // d.multicall2 over started and hashing with the fast columns
-	transferCalls []mcall
+	sweepCall     rtorrent.MethodCall   // d.multicall2 over main with every column
+	fastCalls     []rtorrent.MethodCall // d.multicall2 over started and hashing with the fast columns
+	transferCalls []rtorrent.MethodCall
 }
 
 // connect asks the backend what it is and offers, sweeps every download
@@ -31,26 +32,26 @@ func (p *Poller) connect(ctx context.Context) error {
 		return err
 	}
 	defer p.release()
-	res, err := p.multicall(ctx, []mcall{
-		{"system.client_version", nil},
-		{"system.listMethods", nil},
-		{"system.pid", nil},
-		{"view.list", strs("")},
+	res, err := p.multicall(ctx, []rtorrent.MethodCall{
+		{Method: "system.client_version"},
+		{Method: "system.listMethods"},
+		{Method: "system.pid"},
+		{Method: "view.list", Params: strs("")},
 	})
 	if err != nil {
 		return err
 	}
-	if err := res[0].err("system.client_version"); err != nil {
+	if err := res[0].Err("system.client_version"); err != nil {
 		return err
 	}
-	if err := res[1].err("system.listMethods"); err != nil {
+	if err := res[1].Err("system.listMethods"); err != nil {
 		return err
 	}
-	if res[0].v.Kind() != xmlrpc.String || res[1].v.Kind() != xmlrpc.Array {
-		return fmt.Errorf("%w: version is %v, method list is %v", ErrBadReply, res[0].v.Kind(), res[1].v.Kind())
+	if res[0].Value.Kind() != xmlrpc.String || res[1].Value.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: version is %v, method list is %v", ErrBadReply, res[0].Value.Kind(), res[1].Value.Kind())
 	}
 	methods := map[string]bool{}
-	for _, m := range res[1].v.Values() {
+	for _, m := range res[1].Value.Values() {
 		methods[m.String()] = true
 	}
 	has := func(m string) bool { return methods[m] }
@@ -59,9 +60,9 @@ func (p *Poller) connect(ctx context.Context) error {
 			return fmt.Errorf("%w: backend lacks %s", ErrBadReply, m)
 		}
 	}
-	c := &conn{version: res[0].v.String(), hasSize: has("view.size"), details: map[*detailKind]*schema{}}
-	if res[2].fault == nil && res[2].v.Kind() == xmlrpc.Int {
-		c.pid, c.hasPID = res[2].v.Int(), true
+	c := &conn{version: res[0].Value.String(), hasSize: has("view.size"), details: map[*detailKind]*schema{}}
+	if res[2].Fault == nil && res[2].Value.Kind() == xmlrpc.Int {
+		c.pid, c.hasPID = res[2].Value.Int(), true
 	}
 	c.schema = newSchema(torrentColumns, has)
 	c.trSchema = newSchema(transferColumns, has)
@@ -70,25 +71,25 @@ func (p *Poller) connect(ctx context.Context) error {
 	}
 
 	views := map[string]bool{}
-	if res[3].fault == nil {
-		for _, v := range res[3].v.Values() {
+	if res[3].Fault == nil {
+		for _, v := range res[3].Value.Values() {
 			views[v.String()] = true
 		}
 	}
-	c.sweepCall = mcall{"d.multicall2", strs(append([]string{"", "main"}, c.schema.cmds("d.hash=", nil)...)...)}
+	c.sweepCall = rtorrent.MethodCall{Method: "d.multicall2", Params: strs(append([]string{"", "main"}, c.schema.cmds("d.hash=", nil)...)...)}
 	fast := c.schema.cmds("d.hash=", c.schema.fast)
 	if views["started"] && views["hashing"] {
 		// rTorrent's own views: started is d.state=1 (paused ones
 		// included), hashing is d.hashing≠0, whether started or not.
 		for _, view := range []string{"started", "hashing"} {
-			c.fastCalls = append(c.fastCalls, mcall{"d.multicall2", strs(append([]string{"", view}, fast...)...)})
+			c.fastCalls = append(c.fastCalls, rtorrent.MethodCall{Method: "d.multicall2", Params: strs(append([]string{"", view}, fast...)...)})
 		}
 	} else {
 		// A backend without them: the fast fields of every download.
-		c.fastCalls = []mcall{{"d.multicall2", strs(append([]string{"", "main"}, fast...)...)}}
+		c.fastCalls = []rtorrent.MethodCall{{Method: "d.multicall2", Params: strs(append([]string{"", "main"}, fast...)...)}}
 	}
 	for _, col := range c.trSchema.cols {
-		c.transferCalls = append(c.transferCalls, mcall{col.method, strs("")})
+		c.transferCalls = append(c.transferCalls, rtorrent.MethodCall{Method: col.method, Params: strs("")})
 	}
 	c.hasSize = c.hasSize && views["main"]
 
@@ -106,7 +107,7 @@ func (p *Poller) connect(ctx context.Context) error {
 // sweep reads every field of every download and the transfer figures,
 // into a builder holding the whole state (health, if not nil, goes with it).
 func (p *Poller) sweep(ctx context.Context, c *conn, h *Health) (*builder, error) {
-	calls := append([]mcall{c.sweepCall}, c.transferCalls...)
+	calls := append([]rtorrent.MethodCall{c.sweepCall}, c.transferCalls...)
 	res, err := p.multicall(ctx, calls)
 	if err != nil {
 		return nil, err
@@ -136,14 +137,14 @@ func (p *Poller) sweepBuilder(c *conn) *builder {
 }
 
 // putSweep records the rows of a d.multicall2 over main with every column.
-func (p *Poller) putSweep(b *builder, r result) error {
-	if err := r.err("d.multicall2"); err != nil {
+func (p *Poller) putSweep(b *builder, r rtorrent.Result) error {
+	if err := r.Err("d.multicall2"); err != nil {
 		return err
 	}
-	if r.v.Kind() != xmlrpc.Array {
-		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.v.Kind())
+	if r.Value.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.Value.Kind())
 	}
-	for _, rv := range r.v.Values() {
+	for _, rv := range r.Value.Values() {
 		var base *row
 		if rv.Kind() == xmlrpc.Array && rv.Len() > 0 {
 			base = b.current(rv.Index(0).String())
@@ -158,13 +159,13 @@ func (p *Poller) putSweep(b *builder, r result) error {
 }
 
 // decodeTransfer reads the results of c.transferCalls.
-func decodeTransfer(c *conn, res []result) (*row, error) {
+func decodeTransfer(c *conn, res []rtorrent.Result) (*row, error) {
 	r := &row{vals: make([]value, len(c.trSchema.cols))}
 	for i, col := range c.trSchema.cols {
-		if err := res[i].err(col.method); err != nil {
+		if err := res[i].Err(col.method); err != nil {
 			return nil, err
 		}
-		v, err := decodeValue(col.kind, res[i].v)
+		v, err := decodeValue(col.kind, res[i].Value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", col.method, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/rtgate/rtgate/internal/jsonenc"
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/topics"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -78,7 +80,7 @@ func detailKindOf(name string) *detailKind {
 
 // detailCall returns the multicall entry polling kind k of hash under
 // schema s.
-func detailCall(k *detailKind, s *schema, hash string) mcall {
+func detailCall(k *detailKind, s *schema, hash string) rtorrent.MethodCall {
 	params := []xmlrpc.Value{xmlrpc.NewString(hash), xmlrpc.NewString("")}
 	if k.keyCmd != "" {
 		params = append(params, xmlrpc.NewString(k.keyCmd))
@@ -86,7 +88,7 @@ func detailCall(k *detailKind, s *schema, hash string) mcall {
 	for _, c := range s.cols {
 		params = append(params, xmlrpc.NewString(c.cmd))
 	}
-	return mcall{k.method, params}
+	return rtorrent.MethodCall{Method: k.method, Params: params}
 }
 
 // decodeDetail reads the rows of a detail multicall.
@@ -156,7 +158,7 @@ func (dp *detailProducer) Run(ctx context.Context, t *topics.Topic) error {
 // their index ("0", "1", …), peers by their peer id.
 func (dp *detailProducer) Snapshot() ([]byte, error) {
 	if dp.schema == nil {
-		return append(appendString([]byte{'{'}, dp.kind.name), ":{}}"...), nil
+		return append(jsonenc.AppendString([]byte{'{'}, dp.kind.name), ":{}}"...), nil
 	}
 	return appendTable(nil, dp.kind.name, dp.schema, dp.rows, ""), nil
 }
@@ -223,7 +225,7 @@ type detailWant struct {
 	kind      *detailKind
 	hash      string
 	schema    *schema
-	call      mcall
+	call      rtorrent.MethodCall
 	producers []*detailProducer
 }
 
@@ -252,17 +254,17 @@ func (p *Poller) detailWants(c *conn, hashes []string) []*detailWant {
 
 // publishDetails hands each detail's result to its producers. A download
 // that is gone has no detail; any other failure skips the detail this time.
-func (p *Poller) publishDetails(wants []*detailWant, res []result) {
+func (p *Poller) publishDetails(wants []*detailWant, res []rtorrent.Result) {
 	for i, w := range wants {
 		var rows []*row
 		switch r := res[i]; {
-		case isNotFound(r.fault):
-		case r.fault != nil:
-			p.log.Warn("poller: detail poll failed", "topic", w.producers[0].name, "err", r.fault)
+		case isNotFound(r.Fault):
+		case r.Fault != nil:
+			p.log.Warn("poller: detail poll failed", "topic", w.producers[0].name, "err", r.Fault)
 			continue
 		default:
 			var err error
-			if rows, err = decodeDetail(w.kind, w.schema, r.v); err != nil {
+			if rows, err = decodeDetail(w.kind, w.schema, r.Value); err != nil {
 				p.log.Warn("poller: detail poll failed", "topic", w.producers[0].name, "err", err)
 				continue
 			}

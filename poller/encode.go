@@ -2,70 +2,15 @@ package poller
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/rtgate/rtgate/internal/jsonenc"
 )
 
 // The JSON of every topic is written by hand, with appends into one
-// buffer: a 10,000-torrent snapshot is one pass with no reflection and no
-// map, and a change holds only the fields that differ. Object keys come out
+// buffer (strings escaped by jsonenc): a 10,000-torrent snapshot is one
+// pass with no reflection and no map, and a change holds only the fields
+// that differ. Object keys come out
 // in column order, so equal states encode to equal bytes.
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does
-// with HTML escaping off: invalid UTF-8 bytes become U+FFFD, and U+2028 and
-// U+2029 are escaped (torrent names are arbitrary bytes).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
 
 // appendKey appends "key": after a comma unless the object is still empty
 // (its last byte is '{').
@@ -73,7 +18,7 @@ func appendKey(dst []byte, key string) []byte {
 	if n := len(dst); n > 0 && dst[n-1] != '{' {
 		dst = append(dst, ',')
 	}
-	dst = appendString(dst, key)
+	dst = jsonenc.AppendString(dst, key)
 	return append(dst, ':')
 }
 
@@ -100,7 +45,7 @@ func appendValue(dst []byte, c *column, v value, old *value) []byte {
 		return appendRatio(dst, v.n)
 	case kindString:
 		dst = appendKey(dst, c.name)
-		return appendString(dst, v.s)
+		return jsonenc.AppendString(dst, v.s)
 	case kindTrackers:
 		if old == nil {
 			return appendTrackers(dst, v.s)
@@ -113,7 +58,7 @@ func appendValue(dst []byte, c *column, v value, old *value) []byte {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendString(dst, u)
+				dst = jsonenc.AppendString(dst, u)
 			}
 			dst = append(dst, ']')
 		}
@@ -135,7 +80,7 @@ func appendObject(dst []byte, s *schema, r *row, keyName string) []byte {
 	dst = append(dst, '{')
 	if keyName != "" {
 		dst = appendKey(dst, keyName)
-		dst = appendString(dst, r.key)
+		dst = jsonenc.AppendString(dst, r.key)
 	}
 	for i := range s.cols {
 		dst = appendValue(dst, &s.cols[i], r.vals[i], nil)
@@ -206,7 +151,7 @@ func appendTableChange(dst []byte, s *schema, tc *tableChange, keyName string) [
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = jsonenc.AppendString(dst, k)
 		}
 		dst = append(dst, ']')
 	}

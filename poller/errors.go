@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -38,7 +39,7 @@ var (
 // like (a fault, a malformed reply).
 func isTransport(err error) bool {
 	var f *xmlrpc.Fault
-	return !errors.As(err, &f) && !errors.Is(err, ErrBadReply)
+	return !errors.As(err, &f) && !errors.Is(err, ErrBadReply) && !errors.Is(err, rtorrent.ErrBadReply)
 }
 
 // isNotFound reports whether a fault is rTorrent's answer for a download

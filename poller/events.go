@@ -1,6 +1,10 @@
 package poller
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/rtgate/rtgate/internal/jsonenc"
+)
 
 // The download events the poller derives from its diffs, named as rTorrent
 // names its own (and as rtorrent-ws pushes them).
@@ -30,9 +34,9 @@ type event struct {
 // appendEvent appends ev's JSON.
 func appendEvent(dst []byte, ev *event) []byte {
 	dst = append(dst, `{"event":`...)
-	dst = appendString(dst, ev.name)
+	dst = jsonenc.AppendString(dst, ev.name)
 	dst = append(dst, `,"target":`...)
-	dst = appendString(dst, ev.target)
+	dst = jsonenc.AppendString(dst, ev.target)
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, ev.at, 10)
 	return append(dst, '}')

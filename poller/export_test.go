@@ -12,7 +12,4 @@ func (p *Poller) Tick(ctx context.Context) error { return p.tick(ctx) }
 // sweeps every download.
 func (p *Poller) Connect(ctx context.Context) error { return p.connect(ctx) }
 
-var (
-	AppendString = appendString
-	AppendRatio  = appendRatio
-)
+var AppendRatio = appendRatio

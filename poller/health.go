@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/rtgate/rtgate/internal/jsonenc"
 )
 
 // State is the poller's connection to its backend.
@@ -38,20 +40,20 @@ type Health struct {
 // plus "backend", "error", "attempt" and "retryAt" (ms) when set.
 func appendHealth(dst []byte, h *Health) []byte {
 	dst = append(dst, `{"state":`...)
-	dst = appendString(dst, string(h.State))
+	dst = jsonenc.AppendString(dst, string(h.State))
 	if h.Backend != "" {
 		dst = append(dst, `,"backend":`...)
-		dst = appendString(dst, h.Backend)
+		dst = jsonenc.AppendString(dst, h.Backend)
 	}
 	dst = append(dst, `,"version":`...)
-	dst = appendString(dst, h.Version)
+	dst = jsonenc.AppendString(dst, h.Version)
 	dst = append(dst, `,"pid":`...)
 	dst = strconv.AppendInt(dst, h.PID, 10)
 	dst = append(dst, `,"since":`...)
 	dst = strconv.AppendInt(dst, ms(h.Since), 10)
 	if h.Error != "" {
 		dst = append(dst, `,"error":`...)
-		dst = appendString(dst, h.Error)
+		dst = jsonenc.AppendString(dst, h.Error)
 	}
 	if h.Attempt > 0 {
 		dst = append(dst, `,"attempt":`...)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rtgate/rtgate/internal/infohash"
 	"github.com/rtgate/rtgate/topics"
 )
 
@@ -41,7 +42,7 @@ func (p *Poller) producer(name string) (topics.Producer, error) {
 	}
 	if rest, ok := strings.CutPrefix(name, "torrent."); ok {
 		hash, sub, _ := strings.Cut(rest, ".")
-		if validHash(hash) && strings.ToUpper(hash) == hash {
+		if infohash.Valid(hash) && strings.ToUpper(hash) == hash {
 			if sub == "" && !strings.HasSuffix(rest, ".") {
 				return p.newStateProducer(topicTorrent, hash), nil
 			}

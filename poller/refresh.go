@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rtgate/rtgate/internal/infohash"
+	"github.com/rtgate/rtgate/rtorrent"
 )
 
 // Refresh reads the downloads with these hashes (40 hex digits, either
@@ -43,7 +46,7 @@ func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
 	}
 	b := p.newBuilder()
 	wants := p.detailWants(c, hs)
-	extra := make([]mcall, len(wants))
+	extra := make([]rtorrent.MethodCall, len(wants))
 	for i, w := range wants {
 		extra[i] = w.call
 	}
@@ -184,27 +187,13 @@ func normalizeHashes(hashes []string) (hs []string, all bool, err error) {
 		if h == "" {
 			return nil, true, nil
 		}
-		if !validHash(h) {
+		if !infohash.Valid(h) {
 			return nil, false, fmt.Errorf("%w: %q", ErrInvalidHash, h)
 		}
 		hs = append(hs, strings.ToUpper(h))
 	}
 	slices.Sort(hs)
 	return slices.Compact(hs), false, nil
-}
-
-// validHash reports whether h is 40 hex digits, either case.
-func validHash(h string) bool {
-	if len(h) != 40 {
-		return false
-	}
-	for i := range len(h) {
-		c := h[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // fetch reads every field of the downloads with these hashes, one call per
@@ -216,18 +205,18 @@ func validHash(h string) bool {
 // download costs ~10 ms this way against ~20 ms for d.multicall.filtered
 // (which evaluates its predicate on every download) and ~400 ms for a
 // sweep.
-func (p *Poller) fetch(ctx context.Context, c *conn, b *builder, hashes []string, extra []mcall) ([]result, error) {
+func (p *Poller) fetch(ctx context.Context, c *conn, b *builder, hashes []string, extra []rtorrent.MethodCall) ([]rtorrent.Result, error) {
 	cols := c.schema.cols
-	calls := make([]mcall, 0, len(hashes)*len(cols)+len(extra))
+	calls := make([]rtorrent.MethodCall, 0, len(hashes)*len(cols)+len(extra))
 	for _, h := range hashes {
 		for _, col := range cols {
 			switch {
 			case col.kind == kindTrackers:
-				calls = append(calls, mcall{"t.multicall", append(strs(h, ""), strs(trackerCallCmds...)...)})
+				calls = append(calls, rtorrent.MethodCall{Method: "t.multicall", Params: append(strs(h, ""), strs(trackerCallCmds...)...)})
 			case col.arg != "":
-				calls = append(calls, mcall{col.method, strs(h, col.arg)})
+				calls = append(calls, rtorrent.MethodCall{Method: col.method, Params: strs(h, col.arg)})
 			default:
-				calls = append(calls, mcall{col.method, strs(h)})
+				calls = append(calls, rtorrent.MethodCall{Method: col.method, Params: strs(h)})
 			}
 		}
 	}
@@ -241,22 +230,22 @@ hashes:
 	for k, h := range hashes {
 		for j, col := range cols {
 			r := res[k*len(cols)+j]
-			if r.fault != nil {
-				if isNotFound(r.fault) {
+			if r.Fault != nil {
+				if isNotFound(r.Fault) {
 					b.remove(h)
 					continue hashes
 				}
-				return nil, fmt.Errorf("refresh %s: %w", h, r.err(col.method))
+				return nil, fmt.Errorf("refresh %s: %w", h, r.Err(col.method))
 			}
 			if col.kind == kindTrackers {
-				s, err := summarizeTrackers(r.v)
+				s, err := summarizeTrackers(r.Value)
 				if err != nil {
 					return nil, fmt.Errorf("refresh %s: %w", h, err)
 				}
 				vals[j] = value{s: s}
 				continue
 			}
-			v, err := decodeValue(col.kind, r.v)
+			v, err := decodeValue(col.kind, r.Value)
 			if err != nil {
 				return nil, fmt.Errorf("refresh %s: %s: %w", h, col.name, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -24,12 +25,12 @@ func (p *Poller) tick(ctx context.Context) error {
 	start := p.now()
 	sweep := p.opts.FullSweep > 0 && start.Sub(p.lastSweep) >= p.opts.FullSweep
 
-	var calls []mcall
+	var calls []rtorrent.MethodCall
 	if c.hasPID {
-		calls = append(calls, mcall{"system.pid", nil})
+		calls = append(calls, rtorrent.MethodCall{Method: "system.pid", Params: nil})
 	}
 	if c.hasSize {
-		calls = append(calls, mcall{"view.size", strs("", "main")})
+		calls = append(calls, rtorrent.MethodCall{Method: "view.size", Params: strs("", "main")})
 	}
 	if sweep {
 		calls = append(calls, c.sweepCall)
@@ -48,23 +49,23 @@ func (p *Poller) tick(ctx context.Context) error {
 
 	i := 0
 	if c.hasPID {
-		if err := res[i].err("system.pid"); err != nil {
+		if err := res[i].Err("system.pid"); err != nil {
 			return err
 		}
-		if pid := res[i].v.Int(); pid != c.pid {
+		if pid := res[i].Value.Int(); pid != c.pid {
 			return fmt.Errorf("%w: system.pid %d, was %d", errRestarted, pid, c.pid)
 		}
 		i++
 	}
 	size := -1
 	if c.hasSize {
-		if err := res[i].err("view.size"); err != nil {
+		if err := res[i].Err("view.size"); err != nil {
 			return err
 		}
-		if res[i].v.Kind() != xmlrpc.Int {
-			return fmt.Errorf("%w: view.size returned %v", ErrBadReply, res[i].v.Kind())
+		if res[i].Value.Kind() != xmlrpc.Int {
+			return fmt.Errorf("%w: view.size returned %v", ErrBadReply, res[i].Value.Kind())
 		}
-		size = int(res[i].v.Int())
+		size = int(res[i].Value.Int())
 		i++
 	}
 	var b *builder
@@ -121,14 +122,14 @@ func (p *Poller) tick(ctx context.Context) error {
 
 // mergeFast merges the rows of a fast d.multicall2 into b, noting each
 // hash in seen; hashes the state lacks go to b.unknown.
-func (p *Poller) mergeFast(b *builder, r result, seen map[string]struct{}) error {
-	if err := r.err("d.multicall2"); err != nil {
+func (p *Poller) mergeFast(b *builder, r rtorrent.Result, seen map[string]struct{}) error {
+	if err := r.Err("d.multicall2"); err != nil {
 		return err
 	}
-	if r.v.Kind() != xmlrpc.Array {
-		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.v.Kind())
+	if r.Value.Kind() != xmlrpc.Array {
+		return fmt.Errorf("%w: d.multicall2 returned %v", ErrBadReply, r.Value.Kind())
 	}
-	for _, rv := range r.v.Values() {
+	for _, rv := range r.Value.Values() {
 		if rv.Kind() != xmlrpc.Array || rv.Len() == 0 {
 			return fmt.Errorf("%w: d.multicall2 row is %v of %d", ErrBadReply, rv.Kind(), rv.Len())
 		}
@@ -176,16 +177,16 @@ func (p *Poller) settle(ctx context.Context, c *conn, b *builder, size int) (*bu
 		return b, nil
 	}
 
-	res, err := p.multicall(ctx, []mcall{{"d.multicall2", strs("", "main", "d.hash=")}})
+	res, err := p.multicall(ctx, []rtorrent.MethodCall{{Method: "d.multicall2", Params: strs("", "main", "d.hash=")}})
 	if err != nil {
 		return nil, err
 	}
-	if err := res[0].err("d.multicall2"); err != nil {
+	if err := res[0].Err("d.multicall2"); err != nil {
 		return nil, err
 	}
 	listed := map[string]struct{}{}
 	var missing []string
-	for _, rv := range res[0].v.Values() {
+	for _, rv := range res[0].Value.Values() {
 		if rv.Kind() != xmlrpc.Array || rv.Len() != 1 {
 			return nil, fmt.Errorf("%w: hash list row is %v", ErrBadReply, rv.Kind())
 		}

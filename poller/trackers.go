@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rtgate/rtgate/internal/jsonenc"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -73,7 +74,7 @@ func appendTrackers(dst []byte, s string) []byte {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, url)
+			dst = jsonenc.AppendString(dst, url)
 			n++
 		}
 	}

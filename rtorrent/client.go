@@ -53,6 +53,20 @@ func New(addr string, opts *Options) (*Client, error) {
 // Address returns the address the client dials, as unix://… or tcp://….
 func (c *Client) Address() string { return c.scgi.String() }
 
+// Do sends an encoded request (an XML-RPC methodCall, or JSON-RPC to an
+// rTorrent that speaks it) to rTorrent as it is, with the client's dialing
+// and connect retries, and returns the reply unread: the raw path of
+// rtgate's doors. ctx bounds the whole exchange, reading the body
+// included; the client's Timeout does not apply. The caller closes
+// Response.Body.
+func (c *Client) Do(ctx context.Context, contentType string, body []byte) (*scgi.Response, error) {
+	resp, err := c.scgi.Do(ctx, contentType, body)
+	if err != nil && isConnectError(err) {
+		c.Invalidate()
+	}
+	return resp, err
+}
+
 // Call invokes method with params and returns its result. An XML-RPC fault
 // is returned as *xmlrpc.Fault.
 func (c *Client) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {

@@ -20,10 +20,26 @@ type Result struct {
 	Fault *xmlrpc.Fault
 }
 
-// SystemMulticall runs calls in one round trip. A fault of one entry does
-// not fail the others: it is in that entry's Result. The error is for the
-// round trip as a whole.
+// Caller is what the functions of this file call: a *Client, the embedded
+// engine, or any door of rtgate that answers rTorrent's commands. An
+// XML-RPC fault comes back as an error wrapping *xmlrpc.Fault.
+type Caller interface {
+	Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error)
+}
+
+var _ Caller = (*Client)(nil)
+
+// SystemMulticall runs calls in one round trip; see Multicall.
 func (c *Client) SystemMulticall(ctx context.Context, calls []MethodCall) ([]Result, error) {
+	return Multicall(ctx, c, calls)
+}
+
+// Multicall runs calls through c in one system.multicall round trip. A
+// fault of one entry does not fail the others: it is in that entry's
+// Result. The error is for the round trip as a whole: c's error, or one
+// wrapping ErrBadReply when the reply does not have one entry per call,
+// each a one-value array or a fault struct (faultCode and faultString).
+func Multicall(ctx context.Context, c Caller, calls []MethodCall) ([]Result, error) {
 	entries := make([]xmlrpc.Value, len(calls))
 	for i, mc := range calls {
 		params := mc.Params
@@ -39,15 +55,16 @@ func (c *Client) SystemMulticall(ctx context.Context, calls []MethodCall) ([]Res
 	if err != nil {
 		return nil, err
 	}
-	return parseMulticallResults(v, len(calls))
+	return parseMulticallResults(v, calls)
 }
 
 // parseMulticallResults checks system.multicall's reply: an array with one
 // entry per call, each a one-element array holding the result, or a fault
 // struct in its place.
-func parseMulticallResults(v xmlrpc.Value, want int) ([]Result, error) {
+func parseMulticallResults(v xmlrpc.Value, calls []MethodCall) ([]Result, error) {
+	want := len(calls)
 	if v.Kind() != xmlrpc.Array || v.Len() != want {
-		return nil, fmt.Errorf("%w: system.multicall: %d results for %d calls", ErrBadReply, v.Len(), want)
+		return nil, fmt.Errorf("%w: system.multicall returned %v of %d for %d calls", ErrBadReply, v.Kind(), v.Len(), want)
 	}
 	out := make([]Result, want)
 	for i, e := range v.Values() {
@@ -57,15 +74,23 @@ func parseMulticallResults(v xmlrpc.Value, want int) ([]Result, error) {
 		case e.Kind() == xmlrpc.Struct:
 			code, okCode := e.Member("faultCode")
 			msg, okMsg := e.Member("faultString")
-			if !okCode || !okMsg {
-				return nil, fmt.Errorf("%w: system.multicall: entry %d is a struct but not a fault", ErrBadReply, i)
+			if !okCode || !okMsg || code.Kind() != xmlrpc.Int {
+				return nil, fmt.Errorf("%w: system.multicall: entry %d (%s) is a struct but not a fault", ErrBadReply, i+1, calls[i].Method)
 			}
 			out[i].Fault = &xmlrpc.Fault{Code: code.Int(), Message: msg.String()}
 		default:
-			return nil, fmt.Errorf("%w: system.multicall: entry %d is %v", ErrBadReply, i, e.Kind())
+			return nil, fmt.Errorf("%w: system.multicall: entry %d (%s) is %v", ErrBadReply, i+1, calls[i].Method, e.Kind())
 		}
 	}
 	return out, nil
+}
+
+// Err returns the entry's fault as an error naming method, or nil.
+func (r Result) Err(method string) error {
+	if r.Fault != nil {
+		return fmt.Errorf("%s: %w", method, r.Fault)
+	}
+	return nil
 }
 
 // DMulticall runs d.multicall2 over a view ("main", "started", "active", …)

@@ -16,8 +16,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rtgate/rtgate/auth"
 	"github.com/rtgate/rtgate/engine"
 	"github.com/rtgate/rtgate/gateway"
+	"github.com/rtgate/rtgate/gateway/ws"
 	"github.com/rtgate/rtgate/policy"
 	"github.com/rtgate/rtgate/poller"
 	"github.com/rtgate/rtgate/rtorrent"
@@ -69,11 +71,9 @@ func (m *Main) openRTorrent(ctx context.Context) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := scgi.NewClient(m.Config.RTorrent.Address, nil)
-	if err != nil {
-		return nil, err
-	}
-	b := &backend{kind: "rtorrent", caller: c, raw: raw, close: func() error { return nil }}
+	// The raw path shares the client's SCGI client: one dialer, one retry
+	// policy.
+	b := &backend{kind: "rtorrent", caller: c, raw: c, close: func() error { return nil }}
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	in, err := c.Info(ictx)
@@ -174,7 +174,7 @@ func (m *Main) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.Run(gctx) })
 
-	ws := gateway.NewWSHandler(up, hub, &gateway.WSOptions{
+	wsh := ws.New(up, hub, &ws.Options{
 		Token:          token,
 		OriginPatterns: cfg.WebSocket.Origins,
 		Policy:         policy,
@@ -184,12 +184,12 @@ func (m *Main) run(ctx context.Context) error {
 		Compression:    cfg.WebSocket.Compression,
 		Logger:         log.With("part", "websocket"),
 	})
-	defer ws.Close()
+	defer wsh.Close()
 	mux := http.NewServeMux()
-	guard := gateway.RequireToken(rpc, token)
+	guard := auth.RequireToken(rpc, token)
 	mux.Handle("/RPC2", guard)
-	mux.Handle(gateway.DefaultWSPath, ws)
-	mux.Handle(gateway.DefaultWSCompatPath, ws)
+	mux.Handle(ws.DefaultPath, wsh)
+	mux.Handle(ws.DefaultCompatPath, wsh)
 	var httpListeners []net.Listener
 	if cfg.Listen.HTTP != "" {
 		l, err := net.Listen("tcp", cfg.Listen.HTTP)
@@ -206,7 +206,7 @@ func (m *Main) run(ctx context.Context) error {
 		httpListeners = append(httpListeners, l)
 	}
 	for _, l := range httpListeners {
-		if err := gateway.CheckListener(l.Addr(), token); err != nil {
+		if err := auth.CheckListener(l.Addr(), token); err != nil {
 			closeAll(httpListeners)
 			return fmt.Errorf("listen %s: %w: set auth.token_file so that clients must authenticate", l.Addr(), err)
 		}
@@ -217,7 +217,7 @@ func (m *Main) run(ctx context.Context) error {
 		g.Go(func() error {
 			return serveUntil(gctx, func() error { return srv.Serve(l) }, func(ctx context.Context) error {
 				// Hijacked WebSocket connections are not the server's.
-				ws.Shutdown(ctx)
+				wsh.Shutdown(ctx)
 				return srv.Shutdown(ctx)
 			}, http.ErrServerClosed)
 		})
@@ -242,7 +242,7 @@ func (m *Main) run(ctx context.Context) error {
 		g.Go(func() error {
 			return watchTokenFile(gctx, file, token, log, func(tok string) {
 				guard.SetToken(tok)
-				ws.SetToken(tok) // connections made with the old token are closed with 4001
+				wsh.SetToken(tok) // connections made with the old token are closed with 4001
 			})
 		})
 	}

@@ -1,0 +1,70 @@
+package ws_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/rtgate/rtgate/rtorrent"
+	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
+	"github.com/rtgate/rtgate/xmlrpc"
+)
+
+// TestMain fails the run if a goroutine is still alive once every test and
+// benchmark has finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// quiet is a logger for doors under test.
+var quiet = slog.New(slog.DiscardHandler)
+
+// hash is an info hash rTorrent does not have.
+const hash = "E22C1332FC89387446EBE97C6DA286C98D42EDEE"
+
+// tempDir returns a directory with a path short enough for a unix socket.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// backend is a real rTorrent and its client.
+type backend struct {
+	rt     *rtorrenttest.Instance
+	client *rtorrent.Client
+}
+
+func startBackend(t testing.TB, opts *rtorrenttest.Options) *backend {
+	t.Helper()
+	rt := rtorrenttest.Start(t, opts)
+	return &backend{rt: rt, client: rt.Client(t)}
+}
+
+// waitFor polls cond until it holds (rtorrenttest.WaitFor).
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	rtorrenttest.WaitFor(t, "condition", cond)
+}
+
+func str(s string) xmlrpc.Value { return xmlrpc.NewString(s) }
+
+// entry is one system.multicall entry.
+func entry(method string, params ...xmlrpc.Value) xmlrpc.Value {
+	return xmlrpc.NewStruct(
+		xmlrpc.Member{Name: "methodName", Value: str(method)},
+		xmlrpc.Member{Name: "params", Value: xmlrpc.NewArray(params...)},
+	)
+}
+
+// callerFunc is a Caller made of a function.
+type callerFunc func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error)
+
+func (f callerFunc) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+	return f(ctx, method, params...)
+}
