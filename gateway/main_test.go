@@ -260,17 +260,9 @@ func entry(method string, params ...xmlrpc.Value) xmlrpc.Value {
 	)
 }
 
-// floodFields are the 31 d.multicall2 fields Flood 4.11 polls with against
-// rTorrent 0.9.8 (flood.md; testdata/rtorrent-0.9.8/flood-multicall.call.xml).
-var floodFields = []string{
-	"d.hash=", "d.name=", "d.message=", "d.state=", "d.custom2=", "d.is_active=", "d.complete=",
-	"d.is_private=", "d.connection_seed=", "false=", "d.is_open=", "d.hashing=", "d.priority=",
-	"d.up.rate=", "d.up.total=", "d.down.rate=", "d.down.total=", "d.ratio=", "d.bytes_done=",
-	"d.size_bytes=", "d.directory=", "d.custom=addtime", "d.custom=flood.selected_size",
-	"d.creation_date=", "d.timestamp.finished=", "false=", "d.custom1=",
-	`cat="$t.multicall=d.hash=,t.is_enabled=,t.url=,cat={|||}"`, "d.peers_complete=",
-	`cat="$t.multicall=d.hash=,t.scrape_complete=,cat={|||}"`, "d.peers_accounted=",
-}
+// floodFields is Flood 4.11's torrent-list poll as it sends it to 0.9.8,
+// from the byte-exact capture.
+var floodFields = rtorrenttest.FloodFields()
 
 func floodPollParams() []xmlrpc.Value {
 	return append(strs("", "main"), strs(floodFields...)...)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/internal/floodtest"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"

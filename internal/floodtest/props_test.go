@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/internal/floodtest"
 )
 
 func TestStable(t *testing.T) {

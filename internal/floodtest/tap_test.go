@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/internal/floodtest"
 )
 
 // scgi frames body as Flood does.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/internal/floodtest"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 )
 

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/rtgate/rtgate/gateway/floodtest"
+	"github.com/rtgate/rtgate/internal/floodtest"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 )
 
