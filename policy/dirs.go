@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/rtgate/rtgate/internal/rtcmd"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -146,74 +147,33 @@ func (p *Policy) literalDirectory(s string) (name string, ok bool) {
 	return name, true
 }
 
-// parseLiteralCommand reads s as rTorrent 0.9.8's parse_command does and
-// returns the command's name and argument when s is exactly one command
-// whose argument is one string, quoted or not, followed by nothing but
-// spaces and tabs. It does not undo what rTorrent does after parsing: an
-// argument starting with '$' is then replaced by the result of the
-// command it names.
+// parseLiteralCommand reads s as rTorrent 0.9.8's parse_command does
+// (package rtcmd, the engine's parser) and returns the command's name and
+// argument when s is exactly one command whose argument is one string,
+// quoted or not, followed by nothing but spaces and tabs. It does not undo
+// what rTorrent does after parsing: an argument starting with '$' is then
+// replaced by the result of the command it names, and one starting with
+// '(' is a call; neither is a plain absolute path, which the roots check.
 func parseLiteralCommand(s string) (name, arg string, ok bool) {
-	isSpace := func(c byte) bool { return c == ' ' || c == '\t' } // command_map_is_space, parse_is_space
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
+	c := rtcmd.Parse(s)
+	if c.Empty || c.Err != nil || c.Rest != "" || c.IsList || len(c.Args) != 1 || c.Args[0].IsList || !isName(c.Name) {
+		return "", "", false // a list, another command, junk, or a '#' comment
 	}
-	start := i
-	if i == len(s) || !isLetter(s[i]) {
-		return "", "", false // no command, or a '#' comment
+	return c.Name, c.Args[0].Str, true
+}
+
+// isName reports whether s can be an rTorrent command name: a letter, then
+// letters, digits, '_' and '.'.
+func isName(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
 	}
-	for i < len(s) && isNameByte(s[i]) {
-		i++
-	}
-	name = s[start:i]
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i == len(s) || s[i] != '=' {
-		return "", "", false
-	}
-	i++
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	var b strings.Builder
-	switch {
-	case i < len(s) && (s[i] == '{' || s[i] == '('):
-		return "", "", false // a list or a call
-	case i < len(s) && s[i] == '"':
-		for i++; ; i++ {
-			if i == len(s) {
-				return "", "", false // "Missing closing quote."
-			}
-			if s[i] == '"' {
-				i++
-				break
-			}
-			if s[i] == '\\' {
-				if i++; i == len(s) {
-					return "", "", false
-				}
-			}
-			b.WriteByte(s[i])
-		}
-	default:
-		// parse_is_delim_command: ',', ';' and C's isspace.
-		for ; i < len(s) && strings.IndexByte(", ;\t\n\v\f\r", s[i]) < 0; i++ {
-			if s[i] == '\\' {
-				if i++; i == len(s) {
-					return "", "", false // "Escape character at end of input."
-				}
-			}
-			b.WriteByte(s[i])
+	for i := 1; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
 		}
 	}
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i != len(s) {
-		return "", "", false // a list, another command, or junk
-	}
-	return name, b.String(), true
+	return true
 }
 
 // Caller is the backend DirectoryDefault asks: rTorrent's client or the
