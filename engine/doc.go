@@ -87,7 +87,11 @@
 //
 // Its defaults do not work: uploads deadlock unless
 // MaxAllocPeerRequestDataPerConn is raised (17 MiB here); uTP is slow or
-// broken on loopback (disabled). Piece.VerifyDataContext on a torrent
+// broken on loopback (disabled). Its DHT (anacrolix/dht v2.23.0, the only
+// version served) leaks a goroutine at every bootstrap that finds no
+// starting node, which is every bootstrap on a machine without DNS: the
+// engine resolves the bootstrap hosts itself (dht.go) and never leaves
+// the DHT without a node to start from. Piece.VerifyDataContext on a torrent
 // dropped meanwhile returns with the client lock held, which stops the
 // whole client: the engine cancels and waits for a running hash check
 // before it drops a torrent or closes the client. Part files are off and content goes to

@@ -206,6 +206,7 @@ func (e *Engine) clientConfig(dataDir string) *torrent.ClientConfig {
 		cfg.DisableIPv4 = ip.To4() == nil
 	}
 	cfg.NoDHT = e.opts.DisableDHT
+	cfg.DhtStartingNodes = dhtStartingNodes
 	cfg.DisableUTP = true                         // slow or broken on loopback in v1.59.1
 	cfg.MaxAllocPeerRequestDataPerConn = 17 << 20 // the default (1 MiB) deadlocks uploads
 	cfg.DisableTrackers = true                    // announces are the engine's own

@@ -153,6 +153,17 @@ func (c *Coalescer) Call(ctx context.Context, method string, params ...xmlrpc.Va
 	}
 }
 
+// safeCall is callUpstream for a flight's own goroutine, which no caller's
+// recover covers: a panic becomes the flight's fault, -500.
+func (c *Coalescer) safeCall(ctx context.Context, method string, params []xmlrpc.Value) (v xmlrpc.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = xmlrpc.Value{}, &xmlrpc.Fault{Code: xmlrpc.FaultInternal, Message: fmt.Sprintf("rtgate: internal error answering %s: %v", method, p)}
+		}
+	}()
+	return c.callUpstream(ctx, method, params)
+}
+
 func (c *Coalescer) callUpstream(ctx context.Context, method string, params []xmlrpc.Value) (xmlrpc.Value, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
@@ -165,7 +176,7 @@ func (c *Coalescer) callUpstream(ctx context.Context, method string, params []xm
 
 // runCall is the goroutine of a Call flight.
 func (c *Coalescer) runCall(f *flight, method string, params []xmlrpc.Value) {
-	v, err := c.callUpstream(f.ctx, method, params)
+	v, err := c.safeCall(f.ctx, method, params)
 	f.val, f.err = v, err
 	// Finished before ready: a waiter leaving at once must find the flight
 	// finished, or it would drop it before its Window.

@@ -22,8 +22,10 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
+	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/xmlrpc"
@@ -50,6 +52,19 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Config         Config
 	Logger         *slog.Logger
+
+	// wrapBackend, if set, wraps the backend's Caller before anything
+	// uses it: tests inject faults with it.
+	wrapBackend func(gateway.Caller) gateway.Caller
+	// stats are what `run` counts.
+	stats stats
+}
+
+// stats are the counters of a run.
+type stats struct {
+	// panics counts upstream calls that panicked and were answered with a
+	// fault instead.
+	panics atomic.Int64
 }
 
 // NewMain returns a Main writing to the given streams.

@@ -107,24 +107,7 @@ func TestRunStopsWithItsContext(t *testing.T) {
 // log once it says it is running.
 func startRun(t *testing.T, args ...string) *syncBuffer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- NewMain(out, out).Run(ctx, append(args, "run")) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "rtgate running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("rtgate never said it runs; log:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return out
+	return startMain(t, nil, args...).log
 }
 
 func TestServeLegacyDoors(t *testing.T) {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain keeps the defaults that live under $XDG_DATA_HOME (the embedded
-// engine's directories, the SCGI socket) out of the user's home.
+// engine's directories, the SCGI socket) out of the user's home, and fails
+// the run if a goroutine outlives the tests.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "rtgate-cmd-test")
 	if err != nil {
@@ -14,6 +18,12 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_DATA_HOME", dir)
 	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak: goroutines left after the tests:", err)
+			code = 1
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

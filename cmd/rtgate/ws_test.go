@@ -113,12 +113,3 @@ func TestWebSocketThroughRun(t *testing.T) {
 		t.Errorf("watch printed %q", out.String())
 	}
 }
-
-func writeConfig(t *testing.T, yml string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "rtgate.yml")
-	if err := writeFile(p, yml); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}

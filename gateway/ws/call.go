@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -185,7 +186,21 @@ func (c *wsConn) runCalls(calls []wsCall, batch bool) {
 		calls[i].value = &v
 	}
 	ctx := c.ctx
-	jsonrpc.CallBatch(ctx, c.h.up, send, func(i int) (string, []xmlrpc.Value) { return calls[i].Method, calls[i].Params }, answer)
+	func() {
+		// The connection's caller goroutine is the door's own: a panic
+		// upstream answers this frame's calls and leaves the rest be.
+		defer func() {
+			if p := recover(); p != nil {
+				c.h.log.Error("rtgate: websocket call panicked", "remote", c.remote, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				for _, i := range send {
+					if calls[i].value == nil && calls[i].werr == nil {
+						calls[i].werr = &jsonrpc.Error{Code: protocol.CodeServerError, Message: fmt.Sprintf("rtgate: internal error answering %s", calls[i].Method)}
+					}
+				}
+			}
+		}()
+		jsonrpc.CallBatch(ctx, c.h.up, send, func(i int) (string, []xmlrpc.Value) { return calls[i].Method, calls[i].Params }, answer)
+	}()
 	if ctx.Err() != nil {
 		release() // closing: nobody reads the answer
 		return
