@@ -75,8 +75,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Errorf("seeded download after restart: complete, hashing, active, bytes_done = %v; want it complete and seeding without a check", r)
 	}
 	if got := call(t, e, "throttle.global_up.max_rate", ""); got.Int() != 0 {
-		// Settings are rTorrent's rc business, not the session's.
-		t.Logf("throttle.global_up.max_rate after restart = %v", got)
+		// Settings are rTorrent's rc business, not the session's: a new
+		// engine starts with the defaults, as rTorrent starts with its rc.
+		t.Errorf("throttle.global_up.max_rate after restart = %v, want 0 (the default)", got)
 	}
 
 	// Erased downloads stay erased.

@@ -181,29 +181,17 @@ func decodeReply(t testing.TB, r reply) (xmlrpc.Value, *xmlrpc.Fault) {
 	return v, nil
 }
 
-// loadTorrent adds tr to rTorrent, started, and waits until it is listed.
+// loadTorrent adds tr to rTorrent, started, and waits until it is listed
+// and its first hash check is over.
 func loadTorrent(t testing.TB, c gateway.Caller, tr rtorrenttest.Torrent) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := c.Call(ctx, "load.raw_start", xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool {
-		_, err := c.Call(ctx, "d.name", xmlrpc.NewString(tr.Hash))
-		return err == nil
-	})
+	rtorrenttest.Load(t, c, tr, &rtorrenttest.LoadOptions{Start: true})
 }
 
-// waitFor polls cond for up to 10 s.
+// waitFor polls cond until it holds (rtorrenttest.WaitFor).
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rtorrenttest.WaitFor(t, "condition", cond)
 }
 
 // callerFunc is a Caller made of a function.

@@ -88,8 +88,9 @@ func TestXMLRPCRoundTrip(t *testing.T) {
 					}
 					call("d.start", str(tr.Hash))
 					// rTorrent 0.9.8 hangs for good if d.stop arrives while
-					// the hash check d.start began is running: wait it out.
-					waitFor(t, func() bool { return call("d.is_hash_checking", str(tr.Hash)).Int() == 0 })
+					// the hash check d.start began is running: wait it out
+					// (finished, not merely not started yet).
+					rtorrenttest.WaitHashed(t, b.client, tr.Hash)
 					if v := call("d.state", str(tr.Hash)); v.Int() != 1 {
 						t.Errorf("after d.start, d.state = %v", v)
 					}

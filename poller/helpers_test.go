@@ -54,32 +54,13 @@ func (b *backend) call(t *testing.T, method string, params ...string) xmlrpc.Val
 // rTorrent lists it.
 func (b *backend) load(t *testing.T, tr rtorrenttest.Torrent, start bool) {
 	t.Helper()
-	method := "load.raw"
-	if start {
-		method = "load.raw_start"
-	}
-	if _, err := b.c.Call(t.Context(), method, xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "rTorrent lists "+tr.Name, func() bool {
-		rows, err := b.c.DMulticall(t.Context(), "main", "d.hash=")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(rows, func(r []xmlrpc.Value) bool { return r[0].String() == tr.Hash })
-	})
+	rtorrenttest.Load(t, b.c, tr, &rtorrenttest.LoadOptions{Start: start})
 }
 
-// waitFor polls cond until it holds, failing the test after 15 s.
+// waitFor polls cond until it holds (rtorrenttest.WaitFor).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	rtorrenttest.WaitFor(t, what, cond)
 }
 
 // fixture is a running Poller on a backend, with a hub of its topics.
