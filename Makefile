@@ -6,21 +6,26 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 PKGS     := ./...
 FUZZTIME ?= 10s
+# Tool versions the Makefile runs, pinned.
+STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test vet bench bench-rtorrent fuzz run clean
+.PHONY: all build test vet staticcheck bench bench-rtorrent fuzz run clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/rtgate ./cmd/rtgate
 
-# The README's test command: vet, then every test (real rTorrent included)
-# with the race detector.
-test: vet
+# The README's test command: vet and staticcheck, then every test (real
+# rTorrent included) with the race detector.
+test: vet staticcheck
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
 # Micro-benchmarks. Numbers go in docs/BENCHMARKS.md with this command.
 bench:

@@ -60,7 +60,6 @@ type download struct {
 	run      *running // in the anacrolix client; nil while closed or stopped
 	upRate   int64    // bytes/s, published by the sampler
 	downRate int64
-	dirty    bool // session state needs writing
 	gone     bool // erased
 }
 
@@ -177,8 +176,6 @@ func (d *download) trackerGroups() [][]*trackerEntry {
 	return groups
 }
 
-// customValue returns d.custom's value for key.
-func (d *download) customValue(key string) string { return d.custom[key] }
 
 // bitfield is a set of piece indexes, packed as in BitTorrent's bitfield
 // message (piece 0 is the high bit of byte 0).

@@ -254,9 +254,7 @@ func (e *Engine) close() error {
 	e.mu.Unlock()
 
 	e.cancel()
-	for _, err := range e.cl.Close() {
-		errs = append(errs, err)
-	}
+	errs = append(errs, e.cl.Close()...)
 	e.wg.Wait()
 	errs = append(errs, e.completion.Close())
 	if e.opts.SessionDir != "" {

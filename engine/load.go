@@ -97,6 +97,8 @@ func describeSource(v xmlrpc.Value) string {
 }
 
 // errDuplicate is rTorrent's reason for refusing a torrent it already has.
+//
+//lint:ignore ST1005 rTorrent's own message, which clients see
 var errDuplicate = errors.New("Info hash already used by another torrent.")
 
 // load adds the download src describes and runs cmds on it.
@@ -137,6 +139,7 @@ func (e *Engine) load(c *call, raw, start bool, src xmlrpc.Value, cmds []xmlrpc.
 		return errDuplicate
 	}
 	if len(d.trackers) == 0 && e.opts.DisableDHT && !announcesDHT(d) {
+		//lint:ignore ST1005 rTorrent's own message, which clients see
 		return errors.New("Could not find any trackers")
 	}
 

@@ -109,6 +109,7 @@ func (e *Engine) startRun(d *download) error {
 	}
 	if d.meta != nil && t.Info() == nil {
 		t.Drop()
+		//lint:ignore ST1005 rTorrent's own message, which clients see
 		return fmt.Errorf("Storage error: could not open %s", d.contentPath())
 	}
 	t.SetMaxEstablishedConns(0)

@@ -189,8 +189,8 @@ func connEncryption(pc *torrent.PeerConn) (encrypted, obfuscated bool) {
 func clientName(pc *torrent.PeerConn) string {
 	id := pc.PeerID[:]
 	if id[0] == '-' && id[7] == '-' {
-		code, ver := string(id[1:3]), id[3:7]
-		if name, ok := azureusClients[code]; ok {
+		ver := id[3:7]
+		if name, ok := azureusClients[string(id[1:3])]; ok {
 			return name + " " + azureusVersion(ver)
 		}
 	}

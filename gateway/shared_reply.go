@@ -83,15 +83,6 @@ func (s *sharedReply) pump(r io.Reader) {
 	}
 }
 
-// fail ends the reply with err before any byte of it arrived.
-func (s *sharedReply) fail(err error) {
-	s.mu.Lock()
-	s.done, s.err = true, err
-	close(s.wake)
-	s.wake = make(chan struct{})
-	s.mu.Unlock()
-}
-
 // next returns the bytes after off that have arrived, waiting for some if
 // there are none yet; at the end it returns io.EOF or the stream's error.
 func (s *sharedReply) next(ctx context.Context, off int) ([]byte, error) {

@@ -55,7 +55,7 @@ func isDynamic(c byte) bool { return c == '$' || c == '(' }
 // must not be handed one, since its text is only known at run time. It
 // returns false if yield stopped it.
 func scanCommands(s string, yield func(name string, dynamicAfter bool) bool) bool {
-	if strings.IndexAny(s, "\"\\") < 0 {
+	if !strings.ContainsAny(s, "\"\\") {
 		return scanView(s, yield)
 	}
 	stripped := strings.Map(func(r rune) rune {

@@ -294,9 +294,3 @@ func (c *client) apply(m topics.Message) error {
 func (c *client) pos() *topics.Position {
 	return &topics.Position{Epoch: c.epoch, Seq: c.seq}
 }
-
-func (c *client) clone() *client {
-	d := *c
-	d.vals = maps.Clone(c.vals)
-	return &d
-}

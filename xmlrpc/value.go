@@ -95,9 +95,6 @@ func NewStruct(members ...Member) Value {
 	return Value{kind: Struct, list: list}
 }
 
-// newStructPairs wraps a name/value pair list built by the decoder.
-func newStructPairs(pairs []Value) Value { return Value{kind: Struct, list: pairs} }
-
 // Kind reports the value's type.
 func (v Value) Kind() Kind { return v.kind }
 

@@ -86,12 +86,6 @@ func chownSocket(l net.Listener, owner, group string) error {
 	return os.Chown(ua.Name, uid, gid)
 }
 
-func closeAll(ls []net.Listener) {
-	for _, l := range ls {
-		l.Close()
-	}
-}
-
 // isLoopback reports whether a host:port listens on loopback only.
 func isLoopback(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)

@@ -527,7 +527,9 @@ func TestSettingsLog(t *testing.T) {
 	var out syncBuffer
 	conf2, sock, _ := embeddedConfig(t, shortDir(t), "")
 	done := make(chan error, 1)
-	go func() { done <- NewMain(&out, &out).Run(ctx, []string{"-config", writeConfig(t, mergeYAML(t, conf2, "log:\n  level: warn\n")), "run"}) }()
+	go func() {
+		done <- NewMain(&out, &out).Run(ctx, []string{"-config", writeConfig(t, mergeYAML(t, conf2, "log:\n  level: warn\n")), "run"})
+	}()
 	c, err := rtorrent.New("unix://"+sock, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -27,5 +27,3 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
-
-func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -20,9 +20,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // quiet is a logger for doors under test.
 var quiet = slog.New(slog.DiscardHandler)
 
-// hash is an info hash rTorrent does not have.
-const hash = "E22C1332FC89387446EBE97C6DA286C98D42EDEE"
-
 // tempDir returns a directory with a path short enough for a unix socket.
 func tempDir(t testing.TB) string {
 	t.Helper()
@@ -53,14 +50,6 @@ func waitFor(t testing.TB, cond func() bool) {
 }
 
 func str(s string) xmlrpc.Value { return xmlrpc.NewString(s) }
-
-// entry is one system.multicall entry.
-func entry(method string, params ...xmlrpc.Value) xmlrpc.Value {
-	return xmlrpc.NewStruct(
-		xmlrpc.Member{Name: "methodName", Value: str(method)},
-		xmlrpc.Member{Name: "params", Value: xmlrpc.NewArray(params...)},
-	)
-}
 
 // callerFunc is a Caller made of a function.
 type callerFunc func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error)
