@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 # Tool versions the Makefile runs, pinned.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test vet staticcheck bench bench-rtorrent fuzz run clean
+.PHONY: all build test vet staticcheck bench bench-rtorrent soak fuzz run clean
 
 all: build
 
@@ -34,6 +34,12 @@ bench:
 # The anchor benchmark against a real rTorrent with 1k/5k/10k torrents.
 bench-rtorrent:
 	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./engine/ ./poller/ ./gateway/
+
+# The churn soak at full size: ten rounds of 1,000 WebSocket subscribers
+# over 5,000 downloads, heap and goroutines back at their baseline after
+# each (make test runs it small).
+soak:
+	$(GO) test -run '^TestChurnReturnsToBaseline$$' -count=1 -v -timeout 20m ./gateway/ws/ -soak
 
 # A short smoke run of every fuzz target (go test -fuzz takes one at a time).
 fuzz:

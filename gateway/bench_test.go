@@ -61,7 +61,7 @@ func BenchmarkRtorrentCoalescedPolling(b *testing.B) {
 	const torrents = 5_000
 	be := startBackend(b, &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20})
 	loader := be.door(b, true, nil, nil)
-	loadMany(b, loader, be.client, torrents)
+	rtorrenttest.LoadMany(b, loader.client(b), "many", torrents)
 	call := encodeCall(b, "d.multicall2", floodPollParams()...)
 
 	for _, pollers := range []int{1, 10} {

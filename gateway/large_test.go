@@ -4,50 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
-
-// loadMany loads n tiny stopped downloads through a door, in
-// system.multicall batches of 500 load.raw, and waits until rTorrent lists
-// them all. They go in descending name order: rTorrent 0.9.8 inserts each
-// into its name-sorted views by scanning from the front, so ascending names
-// take 32 s for 10,000 and descending ones 7 s.
-func loadMany(t testing.TB, d *door, c gateway.Caller, n int) {
-	t.Helper()
-	const batch = 500
-	for i := 0; i < n; i += batch {
-		var calls []xmlrpc.Value
-		for j := i; j < min(i+batch, n); j++ {
-			tr := rtorrenttest.MakeTorrentBytes(t, fmt.Sprintf("many-%06d.bin", n-1-j), 1000)
-			calls = append(calls, entry("load.raw", str(""), xmlrpc.NewBase64(tr.Bytes)))
-		}
-		r := d.doSCGI(t, "text/xml", encodeCall(t, "system.multicall", xmlrpc.NewArray(calls...)))
-		v, fault := decodeReply(t, r)
-		if fault != nil || v.Len() != len(calls) {
-			t.Fatalf("batch at %d: %d results, fault %v", i, v.Len(), fault)
-		}
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		v, err := c.Call(context.Background(), "view.size", str(""), str("main"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.Int() == int64(n) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d downloads listed", v.Int(), n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // TestTenThousandTorrents passes Flood's poll of 10,000 downloads through
 // every door: the raw XML-RPC door byte for byte as rTorrent sent it, the
@@ -60,7 +22,7 @@ func TestTenThousandTorrents(t *testing.T) {
 	b := startBackend(t, &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20})
 	raw := b.door(t, true, nil, nil)
 	start := time.Now()
-	loadMany(t, raw, b.client, n)
+	rtorrenttest.LoadMany(t, raw.client(t), "many", n)
 	t.Logf("loaded %d torrents through the door in %v", n, time.Since(start))
 
 	call := encodeCall(t, "d.multicall2", floodPollParams()...)

@@ -108,6 +108,17 @@ func startDoor(t testing.TB, caller gateway.Caller, co *gateway.CoalesceOptions,
 	return &door{handler: h, url: hs.URL + "/RPC2", socket: sock, scgi: sc}
 }
 
+// client returns an rTorrent client of the door's SCGI socket: the kit's
+// Caller through the door.
+func (d *door) client(t testing.TB) *rtorrent.Client {
+	t.Helper()
+	c, err := rtorrent.New("unix://"+d.socket, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // reply is an answer from a door, over either transport.
 type reply struct {
 	status int

@@ -287,7 +287,10 @@ func BenchmarkRtorrentTickWork(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	hashes := loadMany(b, c, n)
+	var hashes []string
+	for _, tr := range rtorrenttest.LoadMany(b, c, "bench", n) {
+		hashes = append(hashes, tr.Hash)
+	}
 	calls := make([]rtorrent.MethodCall, started)
 	for i := range calls {
 		calls[i] = rtorrent.MethodCall{Method: "d.start", Params: []xmlrpc.Value{xmlrpc.NewString(hashes[i*(n/started)])}}
@@ -423,41 +426,4 @@ type fakeRecorder struct {
 func (r fakeRecorder) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
 	r.on(method, params)
 	return r.c.Call(ctx, method, params...)
-}
-
-// loadMany loads n tiny stopped downloads in system.multicall batches of
-// load.raw and waits until rTorrent lists them all; it returns their
-// hashes.
-func loadMany(b *testing.B, c *rtorrent.Client, n int) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var hashes []string
-	const batch = 500
-	for i := 0; i < n; i += batch {
-		calls := make([]rtorrent.MethodCall, 0, batch)
-		for j := i; j < min(i+batch, n); j++ {
-			tr := rtorrenttest.MakeTorrentBytes(b, fmt.Sprintf("bench-%06d.bin", j), 1000)
-			hashes = append(hashes, tr.Hash)
-			calls = append(calls, rtorrent.MethodCall{
-				Method: "load.raw",
-				Params: []xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes)},
-			})
-		}
-		if _, err := c.SystemMulticall(ctx, calls); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for {
-		rows, err := c.DMulticall(ctx, "main", "d.hash=")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(rows) == n {
-			return hashes
-		}
-		if ctx.Err() != nil {
-			b.Fatalf("only %d of %d downloads listed", len(rows), n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

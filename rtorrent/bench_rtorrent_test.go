@@ -3,7 +3,6 @@ package rtorrent_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -33,7 +32,7 @@ func BenchmarkRtorrentFloodPoll(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			loadTorrents(b, c, n)
+			rtorrenttest.LoadMany(b, c, "bench", n)
 
 			sc, err := scgi.NewClient(rt.Addr(), nil)
 			if err != nil {
@@ -95,44 +94,4 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// loadTorrents loads n tiny stopped downloads in batches of system.multicall
-// and waits until rTorrent lists all of them.
-func loadTorrents(b *testing.B, c *rtorrent.Client, n int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	const batch = 500
-	for i := 0; i < n; i += batch {
-		calls := make([]rtorrent.MethodCall, 0, batch)
-		for j := i; j < min(i+batch, n); j++ {
-			tr := rtorrenttest.MakeTorrentBytes(b, fmt.Sprintf("bench-%06d.bin", j), 1000)
-			calls = append(calls, rtorrent.MethodCall{
-				Method: "load.raw",
-				Params: []xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes)},
-			})
-		}
-		res, err := c.SystemMulticall(ctx, calls)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Fault != nil {
-				b.Fatal(r.Fault)
-			}
-		}
-	}
-	for {
-		rows, err := c.DMulticall(ctx, "main", "d.hash=")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(rows) == n {
-			return
-		}
-		if ctx.Err() != nil {
-			b.Fatalf("only %d of %d downloads listed", len(rows), n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/gateway/ws"
 	"github.com/rtgate/rtgate/poller"
+	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/topics"
 )
 
@@ -39,6 +40,7 @@ type wsEnv struct {
 }
 
 type wsEnvOptions struct {
+	backend  *rtorrenttest.Options
 	ws       ws.Options
 	hub      topics.Options
 	listener func(net.Listener) net.Listener // wraps the server's listener
@@ -52,7 +54,7 @@ func startWSEnv(t testing.TB, o *wsEnvOptions) *wsEnv {
 	if o == nil {
 		o = &wsEnvOptions{}
 	}
-	b := startBackend(t, nil)
+	b := startBackend(t, o.backend)
 	p := poller.New(b.client, &poller.Options{Interval: 200 * time.Millisecond, Logger: quiet})
 	bulk := &bulkProducer{pub: make(chan []byte, 1024)}
 	factory := p.Factory()
