@@ -40,7 +40,7 @@ import (
 // -args -wsbench.conns=N changes the number of connections.
 var wsBenchConns = flag.Int("wsbench.conns", 10000, "connections for the WebSocket benchmarks")
 
-// benchServer is a WSHandler over a hub whose only topic, "bench", is a
+// benchServer is a ws.Handler over a hub whose only topic, "bench", is a
 // bulkProducer, served by a plain http.Server as cmd serves it.
 type benchServer struct {
 	hub  *topics.Hub

@@ -23,8 +23,8 @@ import (
 )
 
 // wsEnv is the whole chain the WebSocket door serves, real from end to end:
-// rTorrent → rtorrent.Client → poller → topics.Hub → WSHandler, and
-// rtorrent.Client → Coalescer (OnWrite refreshing the poller) → WSHandler,
+// rTorrent → rtorrent.Client → poller → topics.Hub → ws.Handler, and
+// rtorrent.Client → Coalescer (OnWrite refreshing the poller) → ws.Handler,
 // served by an httptest server. Its hub also has the topic "bulk", made by
 // a test producer publishing what the test pushes (for floods that real
 // rTorrent changes cannot produce quickly).
