@@ -3,7 +3,6 @@ package rtorrenttest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -56,6 +55,9 @@ type Options struct {
 	// answers in ~15 ms, but thousands of downloads can take many seconds.
 	// Zero means 10 s.
 	StartTimeout time.Duration
+	// Version is the rTorrent to run. Zero means the version the test's
+	// name holds (Each's subtests), else 0.9.8.
+	Version Version
 }
 
 // Instance is one rTorrent process started by Start, living for one test.
@@ -78,8 +80,9 @@ type Instance struct {
 	SessionDir string
 	// Port is the TCP port rTorrent listens on for peers, on 127.0.0.1.
 	Port int
+	// Version is the rTorrent running.
+	Version Version
 
-	bin          string
 	rcPath       string
 	logPath      string
 	sizeLimit    int64
@@ -94,19 +97,23 @@ type Instance struct {
 
 // Start runs a fresh rTorrent for the duration of the test and returns once
 // it answers RPC on Instance.Socket. It stops rTorrent (and removes its
-// files) when the test ends. It skips the test if rtorrent is not on PATH,
-// unless the environment variable CI is "true", where it fails instead.
+// files) when the test ends. It skips the test if that version is not
+// installed here, unless the environment variable CI is "true", where it
+// fails instead, saying how to install it.
 func Start(t testing.TB, opts *Options) *Instance {
 	t.Helper()
-	bin, err := exec.LookPath("rtorrent")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("rtorrenttest: rtorrent is required on CI: apt-get install rtorrent (%v)", err)
-		}
-		t.Skip("rtorrent not installed")
-	}
 	if opts == nil {
 		opts = &Options{}
+	}
+	v := opts.Version
+	if v.Name == "" {
+		v = VersionOf(t)
+	}
+	if _, err := v.command("/tmp/probe.rc"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("rtorrenttest: %v (required on CI)", err)
+		}
+		t.Skipf("rtorrenttest: %v", err)
 	}
 	dir := shortTempDir(t)
 	i := &Instance{
@@ -114,7 +121,7 @@ func Start(t testing.TB, opts *Options) *Instance {
 		Dir:          dir,
 		DownloadDir:  opts.DownloadDir,
 		SessionDir:   opts.SessionDir,
-		bin:          bin,
+		Version:      v,
 		rcPath:       filepath.Join(dir, "rtorrent.rc"),
 		logPath:      filepath.Join(dir, "rtorrent.log"),
 		sizeLimit:    opts.SizeLimit,
@@ -286,12 +293,15 @@ func (i *Instance) spawn() (*process, int, error) {
 		return nil, 0, fmt.Errorf("open log: %w", err)
 	}
 	defer logf.Close() // the child has its own copy
-	fmt.Fprintf(logf, "rtorrenttest: run %d: %s -n -o import=%s (peer port %d)\n", i.runs, i.bin, i.rcPath, i.Port)
+	cmd, err := i.Version.command(i.rcPath)
+	if err != nil {
+		return nil, 0, err
+	}
+	fmt.Fprintf(logf, "rtorrenttest: run %d: rtorrent %s: %s (peer port %d)\n", i.runs, i.Version.Name, strings.Join(cmd.Args, " "), i.Port)
 	fi, err := logf.Stat()
 	if err != nil {
 		return nil, 0, fmt.Errorf("open log: %w", err)
 	}
-	cmd := exec.Command(i.bin, "-n", "-o", "import="+i.rcPath)
 	cmd.Dir = i.Dir
 	cmd.Stdout = logf // an *os.File: no copying goroutines
 	cmd.Stderr = logf
