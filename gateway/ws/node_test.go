@@ -15,7 +15,7 @@ import (
 
 // wsNodeDir holds the Node client and its pinned ws package; CI installs
 // it with `npm ci --prefix testdata/wsnode`.
-var wsNodeDir = filepath.Join("..", "testdata", "wsnode")
+var wsNodeDir = filepath.Join("..", "..", "testdata", "wsnode")
 
 // nodeClient returns the node binary, or skips the test (fails it under
 // CI=true) when node or the ws package is missing.
