@@ -116,45 +116,47 @@ func BenchmarkFloodPoll(b *testing.B) {
 // reports their ratio. It needs rtorrent, so only `make bench-rtorrent`
 // runs it (its name holds "Rtorrent").
 func BenchmarkRtorrentVsEngineFloodPoll(b *testing.B) {
-	trs := benchTorrents(b, 1000)
-	rti := rtorrenttest.Start(b, &rtorrenttest.Options{SizeLimit: 32 << 20, NoSession: true})
-	rt, err := rtorrent.New(rti.Addr(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	loadAll(b, rt, "load.raw", trs)
-	e := benchEngine(b, b.TempDir())
-	loadAll(b, e, "load.raw", trs)
-	ps := floodParams()
-	req, err := xmlrpc.Encoder{}.AppendCall(nil, "d.multicall2", ps)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf []byte
-	var rtTimes, enTimes []time.Duration
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		reply, err := rti.RawCall(b.Context(), req)
-		rtTimes = append(rtTimes, time.Since(start))
-		if err != nil || !bytes.Contains(reply, []byte("<array>")) {
-			b.Fatalf("rTorrent: %v", err)
+	rtorrenttest.EachB(b, func(b *testing.B) {
+		trs := benchTorrents(b, 1000)
+		rti := rtorrenttest.Start(b, &rtorrenttest.Options{SizeLimit: 32 << 20, NoSession: true})
+		rt, err := rtorrent.New(rti.Addr(), nil)
+		if err != nil {
+			b.Fatal(err)
 		}
-		start = time.Now()
-		v, err := e.Call(b.Context(), "d.multicall2", ps...)
-		if err == nil {
-			buf, err = xmlrpc.Encoder{}.AppendResponse(buf[:0], v)
+		loadAll(b, rt, "load.raw", trs)
+		e := benchEngine(b, b.TempDir())
+		loadAll(b, e, "load.raw", trs)
+		ps := floodParams()
+		req, err := xmlrpc.Encoder{}.AppendCall(nil, "d.multicall2", ps)
+		if err != nil {
+			b.Fatal(err)
 		}
-		enTimes = append(enTimes, time.Since(start))
-		if err != nil || v.Len() != len(trs) {
-			b.Fatalf("engine: %d rows, %v", v.Len(), err)
+		var buf []byte
+		var rtTimes, enTimes []time.Duration
+		b.ResetTimer()
+		for b.Loop() {
+			start := time.Now()
+			reply, err := rti.RawCall(b.Context(), req)
+			rtTimes = append(rtTimes, time.Since(start))
+			if err != nil || !bytes.Contains(reply, []byte("<array>")) {
+				b.Fatalf("rTorrent: %v", err)
+			}
+			start = time.Now()
+			v, err := e.Call(b.Context(), "d.multicall2", ps...)
+			if err == nil {
+				buf, err = xmlrpc.Encoder{}.AppendResponse(buf[:0], v)
+			}
+			enTimes = append(enTimes, time.Since(start))
+			if err != nil || v.Len() != len(trs) {
+				b.Fatalf("engine: %d rows, %v", v.Len(), err)
+			}
 		}
-	}
-	b.StopTimer()
-	rtMed, enMed := median(rtTimes), median(enTimes)
-	b.ReportMetric(ms(rtMed), "rtorrent-ms/poll")
-	b.ReportMetric(ms(enMed), "engine+xml-ms/poll")
-	b.ReportMetric(float64(enMed)/float64(rtMed), "engine/rtorrent")
+		b.StopTimer()
+		rtMed, enMed := median(rtTimes), median(enTimes)
+		b.ReportMetric(ms(rtMed), "rtorrent-ms/poll")
+		b.ReportMetric(ms(enMed), "engine+xml-ms/poll")
+		b.ReportMetric(float64(enMed)/float64(rtMed), "engine/rtorrent")
+	})
 }
 
 // BenchmarkIdle holds 1,000 started, complete (seeding) downloads with no

@@ -163,29 +163,31 @@ func mustRead(t *testing.T, path string) []byte {
 // TestDataDirectory: content goes under directory.default, or where
 // d.directory.set put it before the download was opened.
 func TestDataDirectory(t *testing.T) {
-	tk := newTracker(t)
-	rti, rt := startRtorrent(t)
-	tr := rtorrenttest.MakeTorrent(t, rti.DownloadDir, "placed", 100_000, &rtorrenttest.TorrentOptions{Files: 2, Announce: tk.url()})
-	load(t, rt, "load.raw_start", tr)
-	waitRow(t, rt, tr.Hash, 20*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=")
-	tk.waitAnnounce(t, tr.Hash, rti.Port, "started")
+	rtorrenttest.Each(t, func(t *testing.T) {
+		tk := newTracker(t)
+		rti, rt := startRtorrent(t)
+		tr := rtorrenttest.MakeTorrent(t, rti.DownloadDir, "placed", 100_000, &rtorrenttest.TorrentOptions{Files: 2, Announce: tk.url()})
+		load(t, rt, "load.raw_start", tr)
+		waitRow(t, rt, tr.Hash, 20*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=")
+		tk.waitAnnounce(t, tr.Hash, rti.Port, "started")
 
-	e := newEnv(t)
-	elsewhere := t.TempDir()
-	load(t, e, "load.raw_start", tr, `d.directory.set="`+elsewhere+`"`)
-	r := waitRow(t, e, tr.Hash, 30*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=", "d.directory=", "d.base_path=")
-	want := filepath.Join(elsewhere, "placed")
-	if r[1].String() != want || r[2].String() != want {
-		t.Errorf("d.directory, d.base_path = %v, %v; want %s", r[1], r[2], want)
-	}
-	for _, f := range tr.Files {
-		if got, want := sha256File(t, filepath.Join(want, filepath.FromSlash(f))), sha256File(t, filepath.Join(tr.Path, filepath.FromSlash(f))); got != want {
-			t.Errorf("%s: content differs", f)
+		e := newEnv(t)
+		elsewhere := t.TempDir()
+		load(t, e, "load.raw_start", tr, `d.directory.set="`+elsewhere+`"`)
+		r := waitRow(t, e, tr.Hash, 30*time.Second, func(r []xmlrpc.Value) bool { return r[0].Int() == 1 }, "d.complete=", "d.directory=", "d.base_path=")
+		want := filepath.Join(elsewhere, "placed")
+		if r[1].String() != want || r[2].String() != want {
+			t.Errorf("d.directory, d.base_path = %v, %v; want %s", r[1], r[2], want)
 		}
-	}
-	if entries, _ := os.ReadDir(e.dataDir); len(entries) != 0 {
-		t.Errorf("directory.default got content: %v", entries)
-	}
+		for _, f := range tr.Files {
+			if got, want := sha256File(t, filepath.Join(want, filepath.FromSlash(f))), sha256File(t, filepath.Join(tr.Path, filepath.FromSlash(f))); got != want {
+				t.Errorf("%s: content differs", f)
+			}
+		}
+		if entries, _ := os.ReadDir(e.dataDir); len(entries) != 0 {
+			t.Errorf("directory.default got content: %v", entries)
+		}
+	})
 }
 
 // TestInterruptedHashCheck closes, erases and shuts down downloads in the

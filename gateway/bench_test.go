@@ -58,50 +58,52 @@ func (b *timedBody) Close() error {
 //
 //	go test -run '^$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./gateway/
 func BenchmarkRtorrentCoalescedPolling(b *testing.B) {
-	const torrents = 5_000
-	be := startBackend(b, &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20})
-	loader := be.door(b, true, nil, nil)
-	rtorrenttest.LoadMany(b, loader.client(b), "many", torrents)
-	call := encodeCall(b, "d.multicall2", floodPollParams()...)
+	rtorrenttest.EachB(b, func(b *testing.B) {
+		const torrents = 5_000
+		be := startBackend(b, &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20})
+		loader := be.door(b, true, nil, nil)
+		rtorrenttest.LoadMany(b, loader.client(b), "many", torrents)
+		call := encodeCall(b, "d.multicall2", floodPollParams()...)
 
-	for _, pollers := range []int{1, 10} {
-		for _, via := range []string{"direct", "rtgate"} {
-			b.Run(via+"/pollers="+strconv.Itoa(pollers), func(b *testing.B) {
-				up := &timedRaw{c: be.raw}
-				var client gateway.RawCaller = up
-				if via == "rtgate" {
-					d := startDoor(b, be.client, &gateway.CoalesceOptions{Raw: up}, nil)
-					client = d.scgi
-				}
-				var latencies []time.Duration
-				var mu sync.Mutex
-				b.ResetTimer()
-				for b.Loop() {
-					together(pollers, func(int) {
-						start := time.Now()
-						resp, err := client.Do(context.Background(), "text/xml", call)
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						n, err := io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if err != nil || n < 1<<20 {
-							b.Errorf("poll: %d bytes, %v", n, err)
-						}
-						mu.Lock()
-						latencies = append(latencies, time.Since(start))
-						mu.Unlock()
-					})
-				}
-				b.StopTimer()
-				rounds := float64(b.N)
-				slices.Sort(latencies)
-				b.ReportMetric(float64(up.calls.Load())/rounds, "upstream-calls/round")
-				b.ReportMetric(float64(up.nanos.Load())/1e6/rounds, "upstream-ms/round")
-				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "poll-p50-ms")
-				b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "poll-max-ms")
-			})
+		for _, pollers := range []int{1, 10} {
+			for _, via := range []string{"direct", "rtgate"} {
+				b.Run(via+"/pollers="+strconv.Itoa(pollers), func(b *testing.B) {
+					up := &timedRaw{c: be.raw}
+					var client gateway.RawCaller = up
+					if via == "rtgate" {
+						d := startDoor(b, be.client, &gateway.CoalesceOptions{Raw: up}, nil)
+						client = d.scgi
+					}
+					var latencies []time.Duration
+					var mu sync.Mutex
+					b.ResetTimer()
+					for b.Loop() {
+						together(pollers, func(int) {
+							start := time.Now()
+							resp, err := client.Do(context.Background(), "text/xml", call)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							n, err := io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							if err != nil || n < 1<<20 {
+								b.Errorf("poll: %d bytes, %v", n, err)
+							}
+							mu.Lock()
+							latencies = append(latencies, time.Since(start))
+							mu.Unlock()
+						})
+					}
+					b.StopTimer()
+					rounds := float64(b.N)
+					slices.Sort(latencies)
+					b.ReportMetric(float64(up.calls.Load())/rounds, "upstream-calls/round")
+					b.ReportMetric(float64(up.nanos.Load())/1e6/rounds, "upstream-ms/round")
+					b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "poll-p50-ms")
+					b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "poll-max-ms")
+				})
+			}
 		}
-	}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rtgate/rtgate/internal/infohash"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -129,6 +130,9 @@ func (p *Policy) checkCommand(c command, at *site) *Refusal {
 	}
 	if !v.allowed {
 		return &Refusal{Method: c.name, Where: at.String()}
+	}
+	if why := fileTarget(c, at); why != "" {
+		return &Refusal{Method: c.name, Reason: why, Where: at.String()}
 	}
 	if c.dynamicAfter && v.eval {
 		// branch=d.is_open=,$d.custom=x runs whatever d.custom holds.
@@ -422,4 +426,38 @@ func depth(s *site) int {
 		d++
 	}
 	return d
+}
+
+// fileTarget says why a file command (f.*) may not run where c is, or
+// returns "": rTorrent 0.9.8 crashes (segfault, or abort) on f.* getters
+// whose target is not a file, "" or a bare download hash. Called
+// directly, its target must be HASH:f<index>; in a command string, it may
+// only be a field of f.multicall, which gives each file as the target.
+func fileTarget(c command, at *site) string {
+	if !strings.HasPrefix(c.name, "f.") || c.name == "f.multicall" {
+		return ""
+	}
+	if c.call {
+		if len(c.params) > 0 && c.params[0].Kind() == xmlrpc.String && isFileTarget(c.params[0].String()) {
+			return ""
+		}
+		return "a file command needs a file target, HASH:f<index> (rTorrent 0.9.8 crashes on any other)"
+	}
+	if at != nil && at.method == "f.multicall" && at.part == "field" {
+		return ""
+	}
+	return "a file command runs only as a field of f.multicall (rTorrent 0.9.8 crashes on any other target)"
+}
+
+// isFileTarget reports whether s is HASH:f<index>.
+func isFileTarget(s string) bool {
+	if len(s) < 43 || s[40] != ':' || s[41] != 'f' || !infohash.IsHex(s[:40]) {
+		return false
+	}
+	for i := 42; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -108,6 +108,17 @@ func TestPolicyCheck(t *testing.T) {
 			entry("throttle.global_down.rate", str("")), entry("throttle.global_down.total", str("")),
 			entry("throttle.global_up.rate", str("")), entry("throttle.global_up.total", str("")))},
 		{name: "flood start", method: "system.multicall", params: multicall(entry("d.open", str(hash)), entry("d.start", str(hash)))},
+		// File commands only on a file target: rTorrent 0.9.8 crashes on
+		// any other.
+		{name: "file getter on a file", method: "f.path", params: strs(hash + ":f3")},
+		{name: "file priority in a multicall", method: "system.multicall", params: multicall(entry("f.priority.set", str(hash+":f1"), xmlrpc.NewInt(2)))},
+		{name: "file fields of f.multicall", method: "f.multicall", params: strs(hash, "", "f.path=", "f.size_bytes=")},
+		{name: "file getter on nothing", method: "f.path", params: strs(""), refused: "f.path", reason: "file target"},
+		{name: "file getter on a download", method: "f.path", params: strs(hash), refused: "f.path", reason: "file target"},
+		{name: "file getter without params", method: "f.size_bytes", refused: "f.size_bytes", reason: "file target"},
+		{name: "file index not a number", method: "f.path", params: strs(hash + ":fx"), refused: "f.path", reason: "file target"},
+		{name: "file field of d.multicall2", method: "d.multicall2", params: strs("", "main", "d.hash=", "f.path="), refused: "f.path", where: "d.multicall2 field 2", reason: "field of f.multicall"},
+		{name: "file entry on a download", method: "system.multicall", params: multicall(entry("f.path", str(hash))), refused: "f.path", where: "system.multicall entry 1", reason: "file target"},
 		{name: "flood add", method: "load.raw_start", params: []xmlrpc.Value{str(""), torrent,
 			str(`d.tied_to_file.set=""`), str("d.custom.set=addtime,1700000000"), str(`d.custom1.set="movies,hd"`),
 			str(`d.custom2.set="VRS24mrker%20made%20by%20(someone)"`), str("d.connection_seed.set=initial_seed")}},
@@ -301,57 +312,83 @@ func TestPolicyBadPatterns(t *testing.T) {
 	}
 }
 
-// TestPolicyTable098 pins where every method rTorrent 0.9.8 lists lands in
-// the default table (testdata/policy-0.9.8.golden; refresh with -update),
-// and checks that none falls through to "unknown": each was decided.
-func TestPolicyTable098(t *testing.T) {
-	raw, err := os.ReadFile("../testdata/rtorrent-0.9.8/listMethods.scgi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, m := range v.Values() {
-		names = append(names, m.String())
-	}
-	if len(names) != 735 {
-		t.Fatalf("%d methods, want 735", len(names))
-	}
-	slices.Sort(names)
-	var golden bytes.Buffer
-	counts := map[string]int{}
-	for _, name := range names {
-		class := policy.DefaultClass(name)
-		counts[class]++
-		if class == "unknown" {
-			t.Errorf("%s is not classified", name)
-		}
-		fmt.Fprintf(&golden, "%-7s %s\n", class, name)
-	}
-	t.Logf("rTorrent 0.9.8: %v", counts)
-	path := filepath.Join("testdata", "policy-0.9.8.golden")
-	if *update {
-		if err := os.WriteFile(path, golden.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(golden.Bytes(), want) {
-		t.Errorf("classification differs from %s; review the diff and run with -update", path)
+// TestPolicyTable pins where every method rTorrent 0.9.8 and 0.16.17 list
+// lands in the default table (testdata/policy-<version>.golden; refresh
+// with -update), and checks that none falls through to "unknown": each was
+// decided.
+func TestPolicyTable(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		names   func(t *testing.T) []string
+		count   int
+	}{
+		{version: "0.9.8", count: 735, names: func(t *testing.T) []string {
+			raw, err := os.ReadFile("../testdata/rtorrent-0.9.8/listMethods.scgi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+			v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, m := range v.Values() {
+				names = append(names, m.String())
+			}
+			return names
+		}},
+		{version: "0.16.17", count: 870, names: func(t *testing.T) []string {
+			raw, err := os.ReadFile("rtorrent-0.16.17-methods.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Fields(string(raw))
+		}},
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			names := tt.names(t)
+			if len(names) != tt.count {
+				t.Fatalf("%d methods, want %d", len(names), tt.count)
+			}
+			slices.Sort(names)
+			var golden bytes.Buffer
+			counts := map[string]int{}
+			for _, name := range names {
+				class := policy.DefaultClass(name)
+				counts[class]++
+				if class == "unknown" {
+					t.Errorf("%s is not classified", name)
+				}
+				fmt.Fprintf(&golden, "%-7s %s\n", class, name)
+			}
+			t.Logf("rTorrent %s: %v", tt.version, counts)
+			path := filepath.Join("testdata", "policy-"+tt.version+".golden")
+			if *update {
+				if err := os.WriteFile(path, golden.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(golden.Bytes(), want) {
+				t.Errorf("classification differs from %s; review the diff and run with -update", path)
+			}
+		})
 	}
 
-	// Flood's and ruTorrent's names that 0.9.8 lacks or that matter most.
+	// Flood's and ruTorrent's names that 0.9.8 lacks or that matter most,
+	// and 0.16.17's dangerous additions.
 	for name, want := range map[string]string{
 		"d.down.sequential.set": "write", "d.timestamp.last_active": "read", "load.throw": "write",
 		"load.start_throw": "write", "d.connection_seed.set": "write", "system.multicall": "read",
 		"execute.throw": "denied", "d.directory.set": "denied",
+		"d.multicall": "read", "log.rpc": "denied", "log.append_file": "denied", "directory.watch.ready": "denied",
+		"network.rpc.use_xmlrpc.set": "denied", "network.scgi.use_gzip.set": "denied", "network.proxy.global.set": "denied",
+		"system.sockets.generic.min_alloc": "denied", "choke_group.all.up.update_balance": "denied",
+		"network.http.max_total_connections.set": "write", "system.files.advise_random.set": "write",
 	} {
 		if got := policy.DefaultClass(name); got != want {
 			t.Errorf("%s: class %s, want %s", name, got, want)

@@ -28,11 +28,14 @@ func (c class) String() string {
 	return "unknown"
 }
 
-// rtorrent098Methods is what rTorrent 0.9.8 answers to system.listMethods,
-// one name a line.
+// rtorrent098Methods and rtorrent016Methods are what rTorrent 0.9.8 and
+// 0.16.17 answer to system.listMethods, one name a line.
 //
 //go:embed rtorrent-0.9.8-methods.txt
 var rtorrent098Methods string
+
+//go:embed rtorrent-0.16.17-methods.txt
+var rtorrent016Methods string
 
 // newerMethods are names rTorrent 0.9.8 lacks that clients send anyway:
 // Flood's fields and load commands (d.down.sequential, d.timestamp.last_active,
@@ -50,7 +53,7 @@ var newerMethods = []string{
 // harmless reads.
 var knownMethods = sync.OnceValue(func() map[string]bool {
 	known := make(map[string]bool, 800)
-	for _, name := range strings.Fields(rtorrent098Methods) {
+	for _, name := range strings.Fields(rtorrent098Methods + "\n" + rtorrent016Methods) {
 		known[name] = true
 	}
 	for _, name := range newerMethods {
@@ -81,6 +84,28 @@ type rule struct {
 // or reads files of its choosing, opens sockets to addresses of its
 // choosing, or changes how rTorrent talks RPC is denied.
 var defaultRules = []rule{
+	// rTorrent 0.16.17's own (measured there): what would crash it, and
+	// what it added that runs commands, writes files, opens sockets or
+	// changes RPC. They come first: broader rules below would take them
+	// for settings or reads.
+	{pattern: "choke_group.all.*.update_balance", class: classDenied, why: "crashes rTorrent 0.16.17 (bad_function_call)"},
+	{pattern: "system.sockets.generic.*_alloc*", class: classDenied, why: "crashes rTorrent 0.16.17 (internal_error: invalid category)"},
+	{pattern: "directory.watch.ready", class: classDenied, why: "runs a command when a file appears"},
+	{pattern: "schedule.remove", class: classDenied, why: "changes what runs later"},
+	{pattern: "close_low_diskspace.normal", class: classDenied, why: "closes downloads; meant for schedules"},
+	{pattern: "magnet.path.set", class: classDenied, why: "where rTorrent writes files"},
+	{pattern: "system.files.session.fdatasync.set", class: classWrite},
+	{pattern: "system.files.*.set", class: classWrite},
+	{pattern: "system.files.*", class: classRead},
+	{pattern: "system.sockets.adjust_alloc", class: classWrite},
+	{pattern: "system.sockets.*.set", class: classWrite},
+	{pattern: "system.sockets.*", class: classRead},
+	{pattern: "network.bind_address.ipv*.set", class: classDenied, why: "binds to addresses of the caller's choosing"},
+	{pattern: "network.proxy.*.set", class: classDenied, why: "routes traffic through a proxy of the caller's choosing"},
+	{pattern: "network.rpc.*.set", class: classDenied, why: "turns RPC protocols off, the gateway's poller included"},
+	{pattern: "network.scgi.*.set", class: classDenied, why: "changes how rTorrent answers RPC"},
+	{pattern: "magnet.path", class: classRead},
+
 	// Denied: they run programs or commands, now or later.
 	{pattern: "execute*", class: classDenied, why: "runs programs"},
 	{pattern: "method.*", class: classDenied, why: "defines, changes or reveals commands"},

@@ -280,115 +280,117 @@ var floodFields = rtorrenttest.FloodFields()
 // poller's state must equal a direct read. Run with `make bench-rtorrent`
 // (its package list must include ./poller/).
 func BenchmarkRtorrentTickWork(b *testing.B) {
-	const n, started = 10_000, 100
-	rt := rtorrenttest.Start(b, &rtorrenttest.Options{SizeLimit: 32 << 20, NoSession: true})
-	c, err := rtorrent.New(rt.Addr(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	var hashes []string
-	for _, tr := range rtorrenttest.LoadMany(b, c, "bench", n) {
-		hashes = append(hashes, tr.Hash)
-	}
-	calls := make([]rtorrent.MethodCall, started)
-	for i := range calls {
-		calls[i] = rtorrent.MethodCall{Method: "d.start", Params: []xmlrpc.Value{xmlrpc.NewString(hashes[i*(n/started)])}}
-	}
-	if _, err := c.SystemMulticall(ctx, calls); err != nil {
-		b.Fatal(err)
-	}
-	for {
-		rows, err := c.DMulticall(ctx, "started", "d.hash=", "d.hashing=")
+	rtorrenttest.EachB(b, func(b *testing.B) {
+		const n, started = 10_000, 100
+		rt := rtorrenttest.Start(b, &rtorrenttest.Options{SizeLimit: 32 << 20, NoSession: true})
+		c, err := rtorrent.New(rt.Addr(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(rows) == started && !slices.ContainsFunc(rows, func(r []xmlrpc.Value) bool { return r[1].Int() != 0 }) {
-			break
+		ctx := context.Background()
+		var hashes []string
+		for _, tr := range rtorrenttest.LoadMany(b, c, "bench", n) {
+			hashes = append(hashes, tr.Hash)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-
-	sc, err := scgi.NewClient(rt.Addr(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tc := &timedCaller{sc: sc}
-	p := poller.New(tc, &poller.Options{FullSweep: -1})
-	if err := p.Connect(ctx); err != nil {
-		b.Fatal(err)
-	}
-	flood := make([]xmlrpc.Value, 0, 2+len(floodFields))
-	flood = append(flood, xmlrpc.NewString(""), xmlrpc.NewString("main"))
-	for _, f := range floodFields {
-		flood = append(flood, xmlrpc.NewString(f))
-	}
-	filtered := []xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewString("main"),
-		xmlrpc.NewString("equal={d.hash=,cat=" + hashes[n/2] + "}")}
-	for _, f := range sweepFields(b, c) {
-		filtered = append(filtered, xmlrpc.NewString(f))
-	}
-	var floods, sweeps, refreshes, filters []time.Duration
-	for range 5 {
-		floods = append(floods, tc.took(func() {
-			if _, err := tc.Call(ctx, "d.multicall2", flood...); err != nil {
-				b.Fatal(err)
-			}
-		}))
-		sweeps = append(sweeps, tc.took(func() {
-			if err := p.Refresh(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}))
-		refreshes = append(refreshes, tc.took(func() {
-			if err := p.Refresh(ctx, hashes[n/2]); err != nil {
-				b.Fatal(err)
-			}
-		}))
-		filters = append(filters, tc.took(func() {
-			if _, err := tc.Call(ctx, "d.multicall.filtered", filtered...); err != nil {
-				b.Fatal(err)
-			}
-		}))
-	}
-
-	var ticks []time.Duration
-	b.ResetTimer()
-	for b.Loop() {
-		ticks = append(ticks, tc.took(func() {
-			if err := p.Tick(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}))
-	}
-	b.StopTimer()
-
-	tick, sweep, fl := median(ticks), median(sweeps), median(floods)
-	perTick := tick + sweep/30 // a sweep every 30 s, a tick every second
-	b.ReportMetric(ms(tick), "tick-ms")
-	b.ReportMetric(ms(sweep), "sweep-ms")
-	b.ReportMetric(ms(perTick), "rtgate-ms/tick")
-	b.ReportMetric(ms(fl), "flood-ms/poll")
-	b.ReportMetric(float64(fl)/float64(perTick), "flood/rtgate")
-	b.ReportMetric(ms(median(refreshes)), "refresh1-ms")
-	b.ReportMetric(ms(median(filters)), "filtered1-ms")
-
-	// The poller's state is rTorrent's.
-	got := p.Torrents()
-	rows, err := c.DMulticall(ctx, "main", "d.hash=", "d.name=", "d.state=", "d.is_active=", "d.complete=", "d.bytes_done=", "d.left_bytes=")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(got) != len(rows) {
-		b.Fatalf("poller has %d downloads, rTorrent %d", len(got), len(rows))
-	}
-	for _, r := range rows {
-		g := got[r[0].String()]
-		if g.Name != r[1].String() || g.State != (r[2].Int() != 0) || g.IsActive != (r[3].Int() != 0) ||
-			g.IsComplete != (r[4].Int() != 0) || g.BytesDone != r[5].Int() || g.LeftBytes != r[6].Int() {
-			b.Fatalf("poller has %+v, rTorrent %v", g, r)
+		calls := make([]rtorrent.MethodCall, started)
+		for i := range calls {
+			calls[i] = rtorrent.MethodCall{Method: "d.start", Params: []xmlrpc.Value{xmlrpc.NewString(hashes[i*(n/started)])}}
 		}
-	}
+		if _, err := c.SystemMulticall(ctx, calls); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rows, err := c.DMulticall(ctx, "started", "d.hash=", "d.hashing=")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rows) == started && !slices.ContainsFunc(rows, func(r []xmlrpc.Value) bool { return r[1].Int() != 0 }) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+
+		sc, err := scgi.NewClient(rt.Addr(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tc := &timedCaller{sc: sc}
+		p := poller.New(tc, &poller.Options{FullSweep: -1})
+		if err := p.Connect(ctx); err != nil {
+			b.Fatal(err)
+		}
+		flood := make([]xmlrpc.Value, 0, 2+len(floodFields))
+		flood = append(flood, xmlrpc.NewString(""), xmlrpc.NewString("main"))
+		for _, f := range floodFields {
+			flood = append(flood, xmlrpc.NewString(f))
+		}
+		filtered := []xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewString("main"),
+			xmlrpc.NewString("equal={d.hash=,cat=" + hashes[n/2] + "}")}
+		for _, f := range sweepFields(b, c) {
+			filtered = append(filtered, xmlrpc.NewString(f))
+		}
+		var floods, sweeps, refreshes, filters []time.Duration
+		for range 5 {
+			floods = append(floods, tc.took(func() {
+				if _, err := tc.Call(ctx, "d.multicall2", flood...); err != nil {
+					b.Fatal(err)
+				}
+			}))
+			sweeps = append(sweeps, tc.took(func() {
+				if err := p.Refresh(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}))
+			refreshes = append(refreshes, tc.took(func() {
+				if err := p.Refresh(ctx, hashes[n/2]); err != nil {
+					b.Fatal(err)
+				}
+			}))
+			filters = append(filters, tc.took(func() {
+				if _, err := tc.Call(ctx, "d.multicall.filtered", filtered...); err != nil {
+					b.Fatal(err)
+				}
+			}))
+		}
+
+		var ticks []time.Duration
+		b.ResetTimer()
+		for b.Loop() {
+			ticks = append(ticks, tc.took(func() {
+				if err := p.Tick(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}))
+		}
+		b.StopTimer()
+
+		tick, sweep, fl := median(ticks), median(sweeps), median(floods)
+		perTick := tick + sweep/30 // a sweep every 30 s, a tick every second
+		b.ReportMetric(ms(tick), "tick-ms")
+		b.ReportMetric(ms(sweep), "sweep-ms")
+		b.ReportMetric(ms(perTick), "rtgate-ms/tick")
+		b.ReportMetric(ms(fl), "flood-ms/poll")
+		b.ReportMetric(float64(fl)/float64(perTick), "flood/rtgate")
+		b.ReportMetric(ms(median(refreshes)), "refresh1-ms")
+		b.ReportMetric(ms(median(filters)), "filtered1-ms")
+
+		// The poller's state is rTorrent's.
+		got := p.Torrents()
+		rows, err := c.DMulticall(ctx, "main", "d.hash=", "d.name=", "d.state=", "d.is_active=", "d.complete=", "d.bytes_done=", "d.left_bytes=")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != len(rows) {
+			b.Fatalf("poller has %d downloads, rTorrent %d", len(got), len(rows))
+		}
+		for _, r := range rows {
+			g := got[r[0].String()]
+			if g.Name != r[1].String() || g.State != (r[2].Int() != 0) || g.IsActive != (r[3].Int() != 0) ||
+				g.IsComplete != (r[4].Int() != 0) || g.BytesDone != r[5].Int() || g.LeftBytes != r[6].Int() {
+				b.Fatalf("poller has %+v, rTorrent %v", g, r)
+			}
+		}
+	})
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -2,7 +2,6 @@ package poller
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
@@ -43,7 +42,7 @@ func isTransport(err error) bool {
 }
 
 // isNotFound reports whether a fault is rTorrent's answer for a download
-// that does not exist (any more).
+// that does not exist (any more), in any version's form.
 func isNotFound(f *xmlrpc.Fault) bool {
-	return f != nil && strings.Contains(f.Message, "Could not find info-hash")
+	return f != nil && rtorrent.IsUnknownHash(f)
 }

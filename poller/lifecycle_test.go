@@ -17,135 +17,138 @@ import (
 // client's state equal to a direct full read.
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
-	b := startBackend(t, nil)
-	f := startPoller(t, b, &poller.Options{Interval: 20 * time.Millisecond, FullSweep: -1})
-	cl := newClient(t, f.hub)
-	cl.subscribe("torrents", nil)
-	cl.subscribe("events", nil)
-	cl.next(t)
-	cl.next(t)
+	rtorrenttest.Each(t, func(t *testing.T) {
+		t.Parallel()
+		b := startBackend(t, nil)
+		f := startPoller(t, b, &poller.Options{Interval: 20 * time.Millisecond, FullSweep: -1})
+		cl := newClient(t, f.hub)
+		cl.subscribe("torrents", nil)
+		cl.subscribe("events", nil)
+		cl.next(t)
+		cl.next(t)
 
-	seed := rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "seed.bin", 200<<10, nil)
-	leech := rtorrenttest.MakeTorrentBytes(t, "leech.bin", 300<<10)
-	multi := rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "multi", 100<<10,
-		&rtorrenttest.TorrentOptions{Files: 3, Announce: "http://127.0.0.1:9/announce"})
+		seed := rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "seed.bin", 200<<10, nil)
+		leech := rtorrenttest.MakeTorrentBytes(t, "leech.bin", 300<<10)
+		multi := rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "multi", 100<<10,
+			&rtorrenttest.TorrentOptions{Files: 3, Announce: "http://127.0.0.1:9/announce"})
 
-	// A hash check may be seen in progress or not, depending on timing.
-	hashing := []string{poller.EventHashQueued, poller.EventHashDone}
-	tests := []struct {
-		name string
-		hash string
-		do   func(t *testing.T)
-		// refresh: the call went through rtgate, whose gateway then asks
-		// for a refresh (a stopped download changes only through calls,
-		// which ticks do not poll for).
-		refresh bool
-		events  []string       // in this order, for this download
-		maybe   []string       // may come too
-		want    map[string]any // fields once done; nil: removed
-	}{
-		{
-			name: "loaded and started with its data", hash: seed.Hash,
-			do:     func(t *testing.T) { b.load(t, seed, true) },
-			events: []string{poller.EventInserted, poller.EventOpened, poller.EventResumed},
-			maybe:  append([]string{poller.EventFinished}, hashing...),
-			want: map[string]any{"name": "seed.bin", "state": true, "isActive": true, "isOpen": true,
-				"isComplete": true, "bytesDone": float64(200 << 10), "leftBytes": 0.0, "hashing": 0.0},
-		},
-		{
-			name: "stopped", hash: seed.Hash,
-			do:     func(t *testing.T) { b.call(t, "d.stop", seed.Hash) },
-			events: []string{poller.EventPaused},
-			want:   map[string]any{"state": false, "isActive": false, "isOpen": true},
-		},
-		{
-			name: "closed", hash: seed.Hash, refresh: true,
-			do:     func(t *testing.T) { b.call(t, "d.close", seed.Hash) },
-			events: []string{poller.EventClosed},
-			want:   map[string]any{"state": false, "isOpen": false},
-		},
-		{
-			name: "started again", hash: seed.Hash,
-			do:     func(t *testing.T) { b.call(t, "d.start", seed.Hash) },
-			events: []string{poller.EventOpened, poller.EventResumed},
-			maybe:  hashing,
-			want:   map[string]any{"state": true, "isActive": true, "isOpen": true},
-		},
-		{
-			name: "paused", hash: seed.Hash,
-			do:     func(t *testing.T) { b.call(t, "d.pause", seed.Hash) },
-			events: []string{poller.EventPaused},
-			want:   map[string]any{"state": true, "isActive": false},
-		},
-		{
-			name: "resumed", hash: seed.Hash,
-			do:     func(t *testing.T) { b.call(t, "d.resume", seed.Hash) },
-			events: []string{poller.EventResumed},
-			want:   map[string]any{"state": true, "isActive": true},
-		},
-		{
-			name: "loaded stopped without its data", hash: leech.Hash,
-			do:     func(t *testing.T) { b.load(t, leech, false) },
-			events: []string{poller.EventInserted},
-			want:   map[string]any{"name": "leech.bin", "state": false, "isComplete": false, "bytesDone": 0.0, "sizeBytes": float64(300 << 10)},
-		},
-		{
-			name: "its data put in place, then started: it finishes", hash: leech.Hash,
-			do: func(t *testing.T) {
-				rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "leech.bin", 300<<10, nil) // same bytes, same hash
-				b.call(t, "d.start", leech.Hash)
+		// A hash check may be seen in progress or not, depending on timing.
+		hashing := []string{poller.EventHashQueued, poller.EventHashDone}
+		tests := []struct {
+			name string
+			hash string
+			do   func(t *testing.T)
+			// refresh: the call went through rtgate, whose gateway then asks
+			// for a refresh (a stopped download changes only through calls,
+			// which ticks do not poll for).
+			refresh bool
+			events  []string       // in this order, for this download
+			maybe   []string       // may come too
+			want    map[string]any // fields once done; nil: removed
+		}{
+			{
+				name: "loaded and started with its data", hash: seed.Hash,
+				do:     func(t *testing.T) { b.load(t, seed, true) },
+				events: []string{poller.EventInserted, poller.EventOpened, poller.EventResumed},
+				maybe:  append([]string{poller.EventFinished}, hashing...),
+				want: map[string]any{"name": "seed.bin", "state": true, "isActive": true, "isOpen": true,
+					"isComplete": true, "bytesDone": float64(200 << 10), "leftBytes": 0.0, "hashing": 0.0},
 			},
-			events: []string{poller.EventOpened, poller.EventResumed, poller.EventFinished},
-			maybe:  hashing,
-			want:   map[string]any{"state": true, "isComplete": true, "bytesDone": float64(300 << 10), "leftBytes": 0.0},
-		},
-		{
-			name: "multi-file with a tracker", hash: multi.Hash,
-			do:     func(t *testing.T) { b.load(t, multi, true) },
-			events: []string{poller.EventInserted, poller.EventOpened, poller.EventResumed},
-			maybe:  append([]string{poller.EventFinished}, hashing...),
-			want: map[string]any{"isMultiFile": true, "isComplete": true,
-				"trackerURIs": []any{"http://127.0.0.1:9/announce"}, "seedsTotal": 0.0},
-		},
-		{
-			name: "erased", hash: seed.Hash,
-			do:     func(t *testing.T) { b.call(t, "d.erase", seed.Hash) },
-			events: []string{poller.EventErased},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := len(cl.eventsOf(tt.hash))
-			tt.do(t)
-			if tt.refresh {
-				if err := f.p.Refresh(t.Context(), tt.hash); err != nil {
-					t.Fatal(err)
-				}
-			}
-			cl.until(t, tt.name, func() bool {
-				got := cl.tables["torrents"][tt.hash]
-				if tt.want == nil {
-					return got == nil && len(cl.eventsOf(tt.hash)) > before
-				}
-				for k, v := range tt.want {
-					if got == nil || !reflect.DeepEqual(got[k], v) {
-						return false
+			{
+				name: "stopped", hash: seed.Hash,
+				do:     func(t *testing.T) { b.call(t, "d.stop", seed.Hash) },
+				events: []string{poller.EventPaused},
+				want:   map[string]any{"state": false, "isActive": false, "isOpen": true},
+			},
+			{
+				name: "closed", hash: seed.Hash, refresh: true,
+				do:     func(t *testing.T) { b.call(t, "d.close", seed.Hash) },
+				events: []string{poller.EventClosed},
+				want:   map[string]any{"state": false, "isOpen": false},
+			},
+			{
+				name: "started again", hash: seed.Hash,
+				do:     func(t *testing.T) { b.call(t, "d.start", seed.Hash) },
+				events: []string{poller.EventOpened, poller.EventResumed},
+				maybe:  hashing,
+				want:   map[string]any{"state": true, "isActive": true, "isOpen": true},
+			},
+			{
+				name: "paused", hash: seed.Hash,
+				do:     func(t *testing.T) { b.call(t, "d.pause", seed.Hash) },
+				events: []string{poller.EventPaused},
+				want:   map[string]any{"state": true, "isActive": false},
+			},
+			{
+				name: "resumed", hash: seed.Hash,
+				do:     func(t *testing.T) { b.call(t, "d.resume", seed.Hash) },
+				events: []string{poller.EventResumed},
+				want:   map[string]any{"state": true, "isActive": true},
+			},
+			{
+				name: "loaded stopped without its data", hash: leech.Hash,
+				do:     func(t *testing.T) { b.load(t, leech, false) },
+				events: []string{poller.EventInserted},
+				want:   map[string]any{"name": "leech.bin", "state": false, "isComplete": false, "bytesDone": 0.0, "sizeBytes": float64(300 << 10)},
+			},
+			{
+				name: "its data put in place, then started: it finishes", hash: leech.Hash,
+				do: func(t *testing.T) {
+					rtorrenttest.MakeTorrent(t, b.rt.DownloadDir, "leech.bin", 300<<10, nil) // same bytes, same hash
+					b.call(t, "d.start", leech.Hash)
+				},
+				events: []string{poller.EventOpened, poller.EventResumed, poller.EventFinished},
+				maybe:  hashing,
+				want:   map[string]any{"state": true, "isComplete": true, "bytesDone": float64(300 << 10), "leftBytes": 0.0},
+			},
+			{
+				name: "multi-file with a tracker", hash: multi.Hash,
+				do:     func(t *testing.T) { b.load(t, multi, true) },
+				events: []string{poller.EventInserted, poller.EventOpened, poller.EventResumed},
+				maybe:  append([]string{poller.EventFinished}, hashing...),
+				want: map[string]any{"isMultiFile": true, "isComplete": true,
+					"trackerURIs": []any{"http://127.0.0.1:9/announce"}, "seedsTotal": 0.0},
+			},
+			{
+				name: "erased", hash: seed.Hash,
+				do:     func(t *testing.T) { b.call(t, "d.erase", seed.Hash) },
+				events: []string{poller.EventErased},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := len(cl.eventsOf(tt.hash))
+				tt.do(t)
+				if tt.refresh {
+					if err := f.p.Refresh(t.Context(), tt.hash); err != nil {
+						t.Fatal(err)
 					}
 				}
-				return isSubsequence(tt.events, cl.eventsOf(tt.hash)[before:])
-			})
-			got := cl.eventsOf(tt.hash)[before:]
-			if !isSubsequence(tt.events, got) {
-				t.Errorf("events %v, want %v in order", got, tt.events)
-			}
-			for _, e := range got {
-				if !slices.Contains(tt.events, e) && !slices.Contains(tt.maybe, e) {
-					t.Errorf("unexpected event %s (got %v)", e, got)
+				cl.until(t, tt.name, func() bool {
+					got := cl.tables["torrents"][tt.hash]
+					if tt.want == nil {
+						return got == nil && len(cl.eventsOf(tt.hash)) > before
+					}
+					for k, v := range tt.want {
+						if got == nil || !reflect.DeepEqual(got[k], v) {
+							return false
+						}
+					}
+					return isSubsequence(tt.events, cl.eventsOf(tt.hash)[before:])
+				})
+				got := cl.eventsOf(tt.hash)[before:]
+				if !isSubsequence(tt.events, got) {
+					t.Errorf("events %v, want %v in order", got, tt.events)
 				}
-			}
-		})
-	}
-	cl.converge(t, b, "torrents")
+				for _, e := range got {
+					if !slices.Contains(tt.events, e) && !slices.Contains(tt.maybe, e) {
+						t.Errorf("unexpected event %s (got %v)", e, got)
+					}
+				}
+			})
+		}
+		cl.converge(t, b, "torrents")
+	})
 }
 
 // isSubsequence reports whether want appears in got in order.

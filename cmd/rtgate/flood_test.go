@@ -19,9 +19,11 @@ import (
 // pointed at rTorrent directly. Both of Flood's protocols: JSON-RPC (rtgate
 // answers Flood's JSON probe, translating for 0.9.8) and XML-RPC (xml_only).
 func TestFloodThroughRtgate(t *testing.T) {
-	for _, mode := range []string{"json", "xml"} {
-		t.Run(mode, func(t *testing.T) { testFlood(t, mode == "xml") })
-	}
+	rtorrenttest.Each(t, func(t *testing.T) {
+		for _, mode := range []string{"json", "xml"} {
+			t.Run(mode, func(t *testing.T) { testFlood(t, mode == "xml") })
+		}
+	})
 }
 
 func testFlood(t *testing.T, xmlOnly bool) {

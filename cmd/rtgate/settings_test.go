@@ -243,52 +243,54 @@ func TestSettingsEngine(t *testing.T) {
 // rtgate's back shows on the torrents topic; poll.full_sweep how soon a
 // change to a stopped one (which only a sweep reads) shows.
 func TestSettingsPoll(t *testing.T) {
-	rt := rtorrenttest.Start(t, nil)
-	direct := rt.Client(t)
-	stopped := rtorrenttest.MakeTorrentBytes(t, "poll-stopped.bin", 16<<10)
-	rtorrenttest.Load(t, direct, stopped, nil)
-	for i, tt := range []struct {
-		name, yaml string
-		seen       bool
-		change     func(t *testing.T) string // makes a change, returns what the topic must then say
-	}{
-		{name: "interval short", yaml: "poll:\n  interval: 100ms\n  full_sweep: 1h\n", seen: true, change: addBehind(rt, "poll-a.bin")},
-		{name: "interval long", yaml: "poll:\n  interval: 1h\n  full_sweep: 1h\n", seen: false, change: addBehind(rt, "poll-b.bin")},
-		{name: "sweep short", yaml: "poll:\n  interval: 100ms\n  full_sweep: 300ms\n", seen: true, change: labelBehind(rt, stopped, "label-1")},
-		{name: "sweep long", yaml: "poll:\n  interval: 100ms\n  full_sweep: 1h\n", seen: false, change: labelBehind(rt, stopped, "label-2")},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			s := startMain(t, nil, "-rtorrent", rt.Addr(), "-scgi", "", "-http", "127.0.0.1:0", "-config", writeConfig(t, tt.yaml))
-			waitLog(t, s.log, "poller: connected")
-			ctx := t.Context()
-			c, err := client.Dial(ctx, "ws://"+s.httpAddr(t)+"/ws", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			sub, err := c.Subscribe(ctx, "torrents", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m, err := sub.Next(ctx); err != nil || m.Kind != client.KindSnapshot {
-				t.Fatalf("first message %+v, %v", m, err)
-			}
-			want := tt.change(t)
-			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			seen := false
-			for !seen {
-				m, err := sub.Next(wctx)
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		direct := rt.Client(t)
+		stopped := rtorrenttest.MakeTorrentBytes(t, "poll-stopped.bin", 16<<10)
+		rtorrenttest.Load(t, direct, stopped, nil)
+		for i, tt := range []struct {
+			name, yaml string
+			seen       bool
+			change     func(t *testing.T) string // makes a change, returns what the topic must then say
+		}{
+			{name: "interval short", yaml: "poll:\n  interval: 100ms\n  full_sweep: 1h\n", seen: true, change: addBehind(rt, "poll-a.bin")},
+			{name: "interval long", yaml: "poll:\n  interval: 1h\n  full_sweep: 1h\n", seen: false, change: addBehind(rt, "poll-b.bin")},
+			{name: "sweep short", yaml: "poll:\n  interval: 100ms\n  full_sweep: 300ms\n", seen: true, change: labelBehind(rt, stopped, "label-1")},
+			{name: "sweep long", yaml: "poll:\n  interval: 100ms\n  full_sweep: 1h\n", seen: false, change: labelBehind(rt, stopped, "label-2")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				s := startMain(t, nil, "-rtorrent", rt.Addr(), "-scgi", "", "-http", "127.0.0.1:0", "-config", writeConfig(t, tt.yaml))
+				waitLog(t, s.log, "poller: connected")
+				ctx := t.Context()
+				c, err := client.Dial(ctx, "ws://"+s.httpAddr(t)+"/ws", nil)
 				if err != nil {
-					break
+					t.Fatal(err)
 				}
-				seen = strings.Contains(string(m.Data), want)
-			}
-			if seen != tt.seen {
-				t.Errorf("case %d: change %q seen within 2 s: %v, want %v", i, want, seen, tt.seen)
-			}
-		})
-	}
+				defer c.Close()
+				sub, err := c.Subscribe(ctx, "torrents", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m, err := sub.Next(ctx); err != nil || m.Kind != client.KindSnapshot {
+					t.Fatalf("first message %+v, %v", m, err)
+				}
+				want := tt.change(t)
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				seen := false
+				for !seen {
+					m, err := sub.Next(wctx)
+					if err != nil {
+						break
+					}
+					seen = strings.Contains(string(m.Data), want)
+				}
+				if seen != tt.seen {
+					t.Errorf("case %d: change %q seen within 2 s: %v, want %v", i, want, seen, tt.seen)
+				}
+			})
+		}
+	})
 }
 
 // addBehind loads a torrent on rTorrent's own socket; the topic then names
@@ -384,7 +386,7 @@ func TestSettingsWebSocket(t *testing.T) {
 	dir := shortDir(t)
 	conf, _, _ := embeddedConfig(t, dir, "")
 	s := startMain(t, nil, "-config", writeConfig(t, mergeYAML(t, conf,
-		"listen:\n  http: 127.0.0.1:0\nwebsocket:\n  origins: [\"ui.example.com\"]\n  max_connections: 2\n  call_rate: 0.001\n  read_limit: 1024\n  compression: true\n")))
+		"listen:\n  http: 127.0.0.1:0\nwebsocket:\n  origins: [\"ui.example.com\"]\n  call_rate: 0.001\n  read_limit: 1024\n  compression: true\n")))
 	url := "ws://" + s.httpAddr(t) + "/ws"
 	ctx := t.Context()
 
@@ -436,12 +438,20 @@ func TestSettingsWebSocket(t *testing.T) {
 		for i := 0; i < 110 && !limited; i++ { // a burst of 100, then 0.001 per second
 			_, err := c.Call(ctx, "system.client_version")
 			limited = errors.As(err, &ce) && ce.Code == protocol.CodeLimited
+			if err != nil && !limited {
+				t.Fatalf("call %d: %v", i, err)
+			}
 		}
 		if !limited {
 			t.Error("110 calls at call_rate 0.001 were never limited")
 		}
 	})
 	t.Run("max connections", func(t *testing.T) {
+		// An instance of its own: connections the other subtests closed
+		// may still count in this one's.
+		conf, _, _ := embeddedConfig(t, shortDir(t), "")
+		s := startMain(t, nil, "-config", writeConfig(t, mergeYAML(t, conf, "listen:\n  http: 127.0.0.1:0\nwebsocket:\n  max_connections: 2\n")))
+		url := "ws://" + s.httpAddr(t) + "/ws"
 		// Two held open, unread (nothing is sent to them), then a third.
 		for range 2 {
 			c, _, err := websocket.Dial(ctx, url, nil)
@@ -468,38 +478,40 @@ func TestSettingsWebSocket(t *testing.T) {
 // policy.deny closes one they allow, policy.directories replaces the
 // default root (rTorrent's directory.default).
 func TestSettingsPolicy(t *testing.T) {
-	rt := rtorrenttest.Start(t, nil)
-	root := t.TempDir()
-	sock := filepath.Join(shortDir(t), "rtgate.sock")
-	startMain(t, nil, "-rtorrent", rt.Addr(), "-http", "", "-scgi", sock, "-config",
-		writeConfig(t, "policy:\n  allow: [\"system.env\"]\n  deny: [\"d.erase\"]\n  directories: [\""+root+"\"]\n"))
-	c, err := rtorrent.New("unix://"+sock, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	if _, err := c.Call(ctx, "system.env", xmlrpc.NewString(""), xmlrpc.NewString("HOME")); err != nil {
-		t.Errorf("system.env with allow: %v", err)
-	}
-	refused := func(err error) bool {
-		var f *xmlrpc.Fault
-		return errors.As(err, &f) && f.Code == xmlrpc.FaultRefused
-	}
-	tr := rtorrenttest.MakeTorrentBytes(t, "policy.bin", 16<<10)
-	load := func(dir string) error {
-		_, err := c.Call(ctx, "load.raw", xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes), xmlrpc.NewString(`d.directory.set="`+dir+`"`))
-		return err
-	}
-	if err := load(rt.DownloadDir); !refused(err) {
-		t.Errorf("a load into directory.default outside policy.directories: %v, want -507", err)
-	}
-	if err := load(filepath.Join(root, "x")); err != nil {
-		t.Errorf("a load below policy.directories: %v", err)
-	}
-	rtorrenttest.WaitLoaded(t, rt.Client(t), tr.Hash)
-	if _, err := c.Call(ctx, "d.erase", xmlrpc.NewString(tr.Hash)); !refused(err) {
-		t.Errorf("d.erase with deny: %v, want -507", err)
-	}
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		root := t.TempDir()
+		sock := filepath.Join(shortDir(t), "rtgate.sock")
+		startMain(t, nil, "-rtorrent", rt.Addr(), "-http", "", "-scgi", sock, "-config",
+			writeConfig(t, "policy:\n  allow: [\"system.env\"]\n  deny: [\"d.erase\"]\n  directories: [\""+root+"\"]\n"))
+		c, err := rtorrent.New("unix://"+sock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		if _, err := c.Call(ctx, "system.env", xmlrpc.NewString(""), xmlrpc.NewString("HOME")); err != nil {
+			t.Errorf("system.env with allow: %v", err)
+		}
+		refused := func(err error) bool {
+			var f *xmlrpc.Fault
+			return errors.As(err, &f) && f.Code == xmlrpc.FaultRefused
+		}
+		tr := rtorrenttest.MakeTorrentBytes(t, "policy.bin", 16<<10)
+		load := func(dir string) error {
+			_, err := c.Call(ctx, "load.raw", xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes), xmlrpc.NewString(`d.directory.set="`+dir+`"`))
+			return err
+		}
+		if err := load(rt.DownloadDir); !refused(err) {
+			t.Errorf("a load into directory.default outside policy.directories: %v, want -507", err)
+		}
+		if err := load(filepath.Join(root, "x")); err != nil {
+			t.Errorf("a load below policy.directories: %v", err)
+		}
+		rtorrenttest.WaitLoaded(t, rt.Client(t), tr.Hash)
+		if _, err := c.Call(ctx, "d.erase", xmlrpc.NewString(tr.Hash)); !refused(err) {
+			t.Errorf("d.erase with deny: %v, want -507", err)
+		}
+	})
 }
 
 // TestSettingsLog: log.level drops what is below it; log.format json

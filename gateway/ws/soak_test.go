@@ -28,61 +28,63 @@ var soakFull = flag.Bool("soak", false, "churn 1,000 subscribers over 5,000 down
 // connections, their subscribers and the topic's snapshot are all
 // released. make test runs a small size; make soak the full one.
 func TestChurnReturnsToBaseline(t *testing.T) {
-	downloads, subscribers, rounds := 1_000, 200, 10
-	if *soakFull {
-		downloads, subscribers = 5_000, 1_000
-	}
-	e := startWSEnv(t, &wsEnvOptions{backend: &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20}})
-	rtorrenttest.LoadMany(t, e.b.client, "soak", downloads)
-	rtorrenttest.WaitFor(t, "the poller lists every download", func() bool { return len(e.poller.Hashes()) == downloads })
+	rtorrenttest.Each(t, func(t *testing.T) {
+		downloads, subscribers, rounds := 1_000, 200, 10
+		if *soakFull {
+			downloads, subscribers = 5_000, 1_000
+		}
+		e := startWSEnv(t, &wsEnvOptions{backend: &rtorrenttest.Options{NoSession: true, SizeLimit: 32 << 20}})
+		rtorrenttest.LoadMany(t, e.b.client, "soak", downloads)
+		rtorrenttest.WaitFor(t, "the poller lists every download", func() bool { return len(e.poller.Hashes()) == downloads })
 
-	round := func() {
-		var wg sync.WaitGroup
-		errs := make(chan error, subscribers)
-		sem := make(chan struct{}, 64) // dials at once
-		for i := range subscribers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				if err := e.subscribeOnce(i); err != nil {
-					errs <- err
-				}
-			}()
+		round := func() {
+			var wg sync.WaitGroup
+			errs := make(chan error, subscribers)
+			sem := make(chan struct{}, 64) // dials at once
+			for i := range subscribers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					if err := e.subscribeOnce(i); err != nil {
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			rtorrenttest.WaitFor(t, "every connection closed", func() bool { return e.handler.Conns() == 0 })
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
+		measure := func() (heap uint64, goroutines int) {
+			// Past the hub's linger, so that an idle topic is gone as it
+			// would be in production.
+			time.Sleep(50 * time.Millisecond)
+			runtime.GC()
+			debug.FreeOSMemory()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return ms.HeapInuse, runtime.NumGoroutine()
 		}
-		rtorrenttest.WaitFor(t, "every connection closed", func() bool { return e.handler.Conns() == 0 })
-	}
-	measure := func() (heap uint64, goroutines int) {
-		// Past the hub's linger, so that an idle topic is gone as it
-		// would be in production.
-		time.Sleep(50 * time.Millisecond)
-		runtime.GC()
-		debug.FreeOSMemory()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapInuse, runtime.NumGoroutine()
-	}
 
-	round() // warm-up: pools, the topic's producer, buffers
-	baseHeap, baseG := measure()
-	t.Logf("baseline after a warm-up round of %d subscribers over %d downloads: heap in use %.1f MB, %d goroutines", subscribers, downloads, mb(baseHeap), baseG)
-	for r := 1; r <= rounds; r++ {
-		round()
-		heap, g := measure()
-		t.Logf("round %d: heap in use %.1f MB, %d goroutines", r, mb(heap), g)
-		if float64(heap) > 1.1*float64(baseHeap) {
-			t.Errorf("round %d: heap in use %.1f MB, more than 10 %% over the baseline %.1f MB", r, mb(heap), mb(baseHeap))
+		round() // warm-up: pools, the topic's producer, buffers
+		baseHeap, baseG := measure()
+		t.Logf("baseline after a warm-up round of %d subscribers over %d downloads: heap in use %.1f MB, %d goroutines", subscribers, downloads, mb(baseHeap), baseG)
+		for r := 1; r <= rounds; r++ {
+			round()
+			heap, g := measure()
+			t.Logf("round %d: heap in use %.1f MB, %d goroutines", r, mb(heap), g)
+			if float64(heap) > 1.1*float64(baseHeap) {
+				t.Errorf("round %d: heap in use %.1f MB, more than 10 %% over the baseline %.1f MB", r, mb(heap), mb(baseHeap))
+			}
+			if float64(g) > 1.1*float64(baseG) {
+				t.Errorf("round %d: %d goroutines, more than 10 %% over the baseline %d", r, g, baseG)
+			}
 		}
-		if float64(g) > 1.1*float64(baseG) {
-			t.Errorf("round %d: %d goroutines, more than 10 %% over the baseline %d", r, g, baseG)
-		}
-	}
+	})
 }
 
 func mb(n uint64) float64 { return float64(n) / (1 << 20) }

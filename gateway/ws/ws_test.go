@@ -71,72 +71,74 @@ func decodeTorrents(t testing.TB, m client.Message) torrentsData {
 // snapshot; one starts a download with a call on the same socket, and both
 // get the change (the Coalescer's OnWrite refreshes the poller at once).
 func TestWSSubscribeAndCall(t *testing.T) {
-	e := startWSEnv(t, nil)
-	tr := e.loadStopped(t, "ws-subscribe")
-	ctx := context.Background()
+	rtorrenttest.Each(t, func(t *testing.T) {
+		e := startWSEnv(t, nil)
+		tr := e.loadStopped(t, "ws-subscribe")
+		ctx := context.Background()
 
-	a, b := e.dial(t), e.dial(t)
-	v, err := a.Call(ctx, "system.client_version")
-	if err != nil || string(v) != `"0.9.8"` {
-		t.Fatalf("system.client_version = %s, %v", v, err)
-	}
-	subs := make([]*client.Subscription, 2)
-	for i, c := range []*client.Client{a, b} {
-		s, err := c.Subscribe(ctx, "torrents", nil)
+		a, b := e.dial(t), e.dial(t)
+		v, err := a.Call(ctx, "system.client_version")
+		if err != nil || string(v) != `"0.9.8"` {
+			t.Fatalf("system.client_version = %s, %v", v, err)
+		}
+		subs := make([]*client.Subscription, 2)
+		for i, c := range []*client.Client{a, b} {
+			s, err := c.Subscribe(ctx, "torrents", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := next(t, s)
+			if m.Kind != client.KindSnapshot || m.Epoch == "" {
+				t.Fatalf("first message %+v", m)
+			}
+			row := decodeTorrents(t, m).Torrents[tr.Hash]
+			if row == nil || row["state"] != false {
+				t.Fatalf("snapshot row %v", row)
+			}
+			subs[i] = s
+		}
+
+		if _, err := a.Call(ctx, "d.start", tr.Hash); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range subs {
+			last := uint64(0)
+			for {
+				m := next(t, s)
+				if m.Kind != client.KindChange {
+					t.Fatalf("client %d: %+v", i, m)
+				}
+				if last != 0 && m.Seq != last+1 {
+					t.Fatalf("client %d: seq %d after %d", i, m.Seq, last)
+				}
+				last = m.Seq
+				if ch := decodeTorrents(t, m).Changed[tr.Hash]; ch != nil && ch["state"] == true {
+					break
+				}
+			}
+		}
+
+		// rtgate.topics lists the subscription and the hub's active topics.
+		v, err = a.Call(ctx, "rtgate.topics")
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := next(t, s)
-		if m.Kind != client.KindSnapshot || m.Epoch == "" {
-			t.Fatalf("first message %+v", m)
+		var list struct{ Subscribed, Active, Available []string }
+		if err := json.Unmarshal(v, &list); err != nil {
+			t.Fatal(err)
 		}
-		row := decodeTorrents(t, m).Torrents[tr.Hash]
-		if row == nil || row["state"] != false {
-			t.Fatalf("snapshot row %v", row)
+		if len(list.Subscribed) != 1 || list.Subscribed[0] != "torrents" || len(list.Available) == 0 {
+			t.Errorf("rtgate.topics = %s", v)
 		}
-		subs[i] = s
-	}
 
-	if _, err := a.Call(ctx, "d.start", tr.Hash); err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range subs {
-		last := uint64(0)
-		for {
-			m := next(t, s)
-			if m.Kind != client.KindChange {
-				t.Fatalf("client %d: %+v", i, m)
-			}
-			if last != 0 && m.Seq != last+1 {
-				t.Fatalf("client %d: seq %d after %d", i, m.Seq, last)
-			}
-			last = m.Seq
-			if ch := decodeTorrents(t, m).Changed[tr.Hash]; ch != nil && ch["state"] == true {
-				break
-			}
+		// Unsubscribing ends the subscription; a second time is an error.
+		if err := subs[0].Unsubscribe(ctx); err != nil {
+			t.Fatal(err)
 		}
-	}
-
-	// rtgate.topics lists the subscription and the hub's active topics.
-	v, err = a.Call(ctx, "rtgate.topics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list struct{ Subscribed, Active, Available []string }
-	if err := json.Unmarshal(v, &list); err != nil {
-		t.Fatal(err)
-	}
-	if len(list.Subscribed) != 1 || list.Subscribed[0] != "torrents" || len(list.Available) == 0 {
-		t.Errorf("rtgate.topics = %s", v)
-	}
-
-	// Unsubscribing ends the subscription; a second time is an error.
-	if err := subs[0].Unsubscribe(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Call(ctx, "rtgate.unsubscribe", map[string]any{"topic": "torrents"}); !isCode(err, protocol.CodeNotSubscribed) {
-		t.Errorf("second unsubscribe: %v", err)
-	}
+		if _, err := a.Call(ctx, "rtgate.unsubscribe", map[string]any{"topic": "torrents"}); !isCode(err, protocol.CodeNotSubscribed) {
+			t.Errorf("second unsubscribe: %v", err)
+		}
+	})
 }
 
 func isCode(err error, code int) bool {

@@ -19,48 +19,52 @@ import (
 )
 
 func TestCloseStopsFlood(t *testing.T) {
-	rt := rtorrenttest.Start(t, nil)
-	f := floodtest.Start(t, floodtest.Options{RTSocket: rt.Socket})
-	pid := f.PID()
-	if pid == 0 {
-		t.Fatal("no pid after Start")
-	}
-	f.Close()
-	proc, err := os.FindProcess(pid)
-	if err == nil {
-		err = proc.Signal(syscall.Signal(0))
-	}
-	if !errors.Is(err, os.ErrProcessDone) {
-		t.Errorf("Flood (pid %d) still there after Close: signal 0 = %v", pid, err)
-	}
-	if log := f.Log(); !strings.Contains(log, "Flood server 4.11.0 starting") {
-		t.Errorf("Log after Close lost Flood's output:\n%s", log)
-	}
-	if _, err := f.Torrents(t.Context()); err == nil {
-		t.Error("Torrents after Close succeeded")
-	}
-	f.Close() // idempotent
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		f := floodtest.Start(t, floodtest.Options{RTSocket: rt.Socket})
+		pid := f.PID()
+		if pid == 0 {
+			t.Fatal("no pid after Start")
+		}
+		f.Close()
+		proc, err := os.FindProcess(pid)
+		if err == nil {
+			err = proc.Signal(syscall.Signal(0))
+		}
+		if !errors.Is(err, os.ErrProcessDone) {
+			t.Errorf("Flood (pid %d) still there after Close: signal 0 = %v", pid, err)
+		}
+		if log := f.Log(); !strings.Contains(log, "Flood server 4.11.0 starting") {
+			t.Errorf("Log after Close lost Flood's output:\n%s", log)
+		}
+		if _, err := f.Torrents(t.Context()); err == nil {
+			t.Error("Torrents after Close succeeded")
+		}
+		f.Close() // idempotent
+	})
 }
 
 // TestTCPEndpoint points Flood at rTorrent through a TCP relay, with
 // --rthost/--rtport directly and through the tap.
 func TestTCPEndpoint(t *testing.T) {
-	rt := rtorrenttest.Start(t, nil)
-	addr := relayTCP(t, rt.Socket)
-	for _, tap := range []bool{false, true} {
-		t.Run(fmt.Sprintf("tap=%v", tap), func(t *testing.T) {
-			f := floodtest.Start(t, floodtest.Options{RTHost: addr.IP.String(), RTPort: addr.Port, Tap: tap})
-			if ok, err := f.ConnectionTest(t.Context()); err != nil || !ok {
-				t.Fatalf("ConnectionTest = %v, %v; want true", ok, err)
-			}
-			if tap && len(f.Calls()) == 0 {
-				t.Error("tap saw no calls")
-			}
-			if _, err := f.Settings(t.Context()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		addr := relayTCP(t, rt.Socket)
+		for _, tap := range []bool{false, true} {
+			t.Run(fmt.Sprintf("tap=%v", tap), func(t *testing.T) {
+				f := floodtest.Start(t, floodtest.Options{RTHost: addr.IP.String(), RTPort: addr.Port, Tap: tap})
+				if ok, err := f.ConnectionTest(t.Context()); err != nil || !ok {
+					t.Fatalf("ConnectionTest = %v, %v; want true", ok, err)
+				}
+				if tap && len(f.Calls()) == 0 {
+					t.Error("tap saw no calls")
+				}
+				if _, err := f.Settings(t.Context()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	})
 }
 
 // TestEndpointDown shows what Flood does when nothing answers: it starts

@@ -24,6 +24,11 @@ func (f *fatalTB) Fatal(args ...any) {
 	runtime.Goexit()
 }
 
+func (f *fatalTB) Skipf(format string, args ...any) {
+	f.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
 func (f *fatalTB) Skip(args ...any) {
 	f.skip = fmt.Sprint(args...)
 	runtime.Goexit()

@@ -109,7 +109,7 @@ func Start(t testing.TB, opts *Options) *Instance {
 	if v.Name == "" {
 		v = VersionOf(t)
 	}
-	if _, err := v.command("/tmp/probe.rc"); err != nil {
+	if _, err := v.command("/tmp/probe.rc", "/tmp/probe"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("rtorrenttest: %v (required on CI)", err)
 		}
@@ -293,7 +293,7 @@ func (i *Instance) spawn() (*process, int, error) {
 		return nil, 0, fmt.Errorf("open log: %w", err)
 	}
 	defer logf.Close() // the child has its own copy
-	cmd, err := i.Version.command(i.rcPath)
+	cmd, err := i.Version.command(i.rcPath, i.Dir)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -302,7 +302,6 @@ func (i *Instance) spawn() (*process, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("open log: %w", err)
 	}
-	cmd.Dir = i.Dir
 	cmd.Stdout = logf // an *os.File: no copying goroutines
 	cmd.Stderr = logf
 	cmd.SysProcAttr = procAttr()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,4 +210,24 @@ func LoadMany(t testing.TB, c Caller, prefix string, n int) []Torrent {
 	}
 	WaitForWithin(t, 5*time.Minute, fmt.Sprintf("%d downloads listed", n), func() bool { return size() >= before+int64(n) })
 	return trs
+}
+
+// WaitSaved waits until the download's session files are on disk under
+// their final names: rTorrent 0.9.8 writes them while it adds the
+// download, 0.16.17 in the background (as HASH.torrent.new, renamed a
+// moment later), so a Kill right after a load loses the download on
+// 0.16.17 unless the test waits for this first.
+func (i *Instance) WaitSaved(t testing.TB, hash string) {
+	t.Helper()
+	if i.SessionDir == "" {
+		t.Fatalf("rtorrenttest: WaitSaved without a session (Options.NoSession)")
+	}
+	WaitFor(t, "session files of "+hash, func() bool {
+		for _, ext := range []string{".torrent", ".torrent.rtorrent", ".torrent.libtorrent_resume"} {
+			if _, err := os.Stat(filepath.Join(i.SessionDir, strings.ToUpper(hash)+ext)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
 }

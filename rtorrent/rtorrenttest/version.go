@@ -18,14 +18,15 @@ type Version struct {
 	// Name is the version rTorrent reports, "0.9.8" or "0.16.17": the
 	// name of the subtests Each makes.
 	Name string
-	// root is the root file system holding the binary; "" for the host's.
-	root string
+	// sid: the binary is Debian sid's, in the root file system SidRoot
+	// names; otherwise it is the host's.
+	sid bool
 }
 
 // The versions the kit runs.
 var (
 	V098 = Version{Name: "0.9.8"}
-	V016 = Version{Name: "0.16.17", root: SidRoot()}
+	V016 = Version{Name: "0.16.17", sid: true}
 )
 
 // Versions returns every version, oldest first.
@@ -51,7 +52,7 @@ func (v Version) Is(name string) bool { return v.Name == name }
 
 // Legacy reports whether v is 0.9.8, the one without JSON-RPC, with -501
 // faults for unknown hashes and asynchronous loads.
-func (v Version) Legacy() bool { return v.root == "" }
+func (v Version) Legacy() bool { return !v.sid }
 
 // Each runs f once per version, as subtests named by the version
 // ("TestX/0.9.8", "TestX/0.16.17"); Start inside f runs that version.
@@ -88,28 +89,51 @@ func VersionOf(t testing.TB) Version {
 // installed here.
 var errMissing = errors.New("not installed")
 
-// command returns the command that runs rTorrent v on the rc file rc.
-func (v Version) command(rc string) (*exec.Cmd, error) {
-	if v.root == "" {
+// InstallHint says how to install v, as Start's failure under CI does.
+func (v Version) InstallHint() string {
+	if v.sid {
+		return "scripts/rtorrent-sid-rootfs.sh"
+	}
+	return "apt-get install rtorrent"
+}
+
+// command returns the command that runs rTorrent v on the rc file rc, in
+// the directory dir.
+func (v Version) command(rc, dir string) (*exec.Cmd, error) {
+	if !v.sid {
 		bin, err := exec.LookPath("rtorrent")
 		if err != nil {
-			return nil, fmt.Errorf("rtorrent %s %w: apt-get install rtorrent (%v)", v.Name, errMissing, err)
+			return nil, fmt.Errorf("rtorrent %w (version %s): apt-get install rtorrent (%v)", errMissing, v.Name, err)
 		}
-		return exec.Command(bin, "-n", "-o", "import="+rc), nil
+		cmd := exec.Command(bin, "-n", "-o", "import="+rc)
+		cmd.Dir = dir
+		return cmd, nil
 	}
-	if _, err := os.Stat(filepath.Join(v.root, ".rtgate-rootfs-stamp")); err != nil {
-		return nil, fmt.Errorf("rtorrent %s %w: build its root file system with scripts/rtorrent-sid-rootfs.sh (as root; %v)", v.Name, errMissing, err)
+	root := SidRoot()
+	if _, err := os.Stat(filepath.Join(root, ".rtgate-rootfs-stamp")); err != nil {
+		return nil, fmt.Errorf("rtorrent %w (version %s): build its root file system with scripts/rtorrent-sid-rootfs.sh, as root (%v)", errMissing, v.Name, err)
 	}
 	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("rtorrent %s %w for this user: running it chrooted needs root", v.Name, errMissing)
+		return nil, fmt.Errorf("rtorrent %w (version %s) for this user: running it chrooted needs root", errMissing, v.Name)
 	}
-	if !strings.HasPrefix(rc, "/tmp/") {
-		return nil, fmt.Errorf("rtorrent %s sees only /tmp of this machine, not %s: keep TMPDIR unset or under /tmp", v.Name, rc)
+	for _, tool := range []string{"unshare", "sh", "mount", "chroot"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("rtorrent %w (version %s): %s is missing: apt-get install util-linux coreutils (%v)", errMissing, v.Name, tool, err)
+		}
 	}
-	// unshare, sh and chroot each exec the next: the process is rTorrent
-	// itself. The bind mount lives in rTorrent's own mount namespace and
-	// goes with it.
-	return exec.Command("unshare", "--mount", "--propagation", "private", "--",
-		"sh", "-c", `mount --bind /tmp "$0/tmp" && cd / && exec chroot "$0" /usr/bin/rtorrent -n -o import="$1"`,
-		v.root, rc), nil
+	for _, p := range []string{rc, dir} {
+		if !strings.HasPrefix(p, "/tmp/") {
+			return nil, fmt.Errorf("rtorrent %s sees only /tmp of this machine, not %s: keep TMPDIR unset or under /tmp", v.Name, p)
+		}
+	}
+	// unshare, sh, chroot and sh each exec the next: the process is
+	// rTorrent itself. The bind mount lives in rTorrent's own mount
+	// namespace and goes with it. chroot always starts in "/": the inner
+	// shell moves to dir, so that rTorrent's relative paths mean what
+	// they mean for 0.9.8.
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--",
+		"sh", "-c", `mount --bind /tmp "$0/tmp" && exec chroot "$0" /bin/sh -c 'cd "$0" && exec /usr/bin/rtorrent -n -o import="$1"' "$2" "$1"`,
+		root, rc, dir)
+	cmd.Dir = dir
+	return cmd, nil
 }
