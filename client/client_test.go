@@ -186,7 +186,7 @@ func TestClientCalls(t *testing.T) {
 		s := startServer(t, nil)
 		c := dial(t, s, nil)
 		ctx := context.Background()
-		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"0.9.8"` {
+		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"`+ver(t)+`"` {
 			t.Fatalf("system.client_version = %s, %v", v, err)
 		}
 		short, cancel := context.WithCancel(ctx)
@@ -202,7 +202,7 @@ func TestClientCalls(t *testing.T) {
 				t.Errorf("unknown method: %v", err)
 			}
 		}
-		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"0.9.8"` {
+		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"`+ver(t)+`"` {
 			t.Errorf("after a canceled call: %s, %v", v, err)
 		}
 		if _, err := c.Subscribe(ctx, "nothing", nil); !isCode(err, protocol.CodeUnknownTopic) {

@@ -180,3 +180,7 @@ func (p *proxy) close() {
 }
 
 var errStop = errors.New("stop")
+
+// ver is the version of the rTorrent the test runs against, as
+// system.client_version answers it.
+func ver(t testing.TB) string { return rtorrenttest.VersionOf(t).Name }

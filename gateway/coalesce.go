@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rtgate/rtgate/internal/infohash"
 	"github.com/rtgate/rtgate/policy"
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -55,6 +57,15 @@ type CoalesceOptions struct {
 	// holds fresh (the poller's), without asking rTorrent; ok false sends
 	// the call upstream. It must not block.
 	Fresh func(method string, params []xmlrpc.Value) (v xmlrpc.Value, ok bool)
+
+	// Version, if set, returns the backend's version as
+	// system.client_version gives it, or "" while it is not known (the
+	// poller's Health has it). It decides the version shims (rtorrent.Shim,
+	// which the doors apply; system.listMethods lists the names they add)
+	// and whether the JSON-RPC door sends JSON upstream
+	// (rtorrent.SpeaksJSON) or translates it to XML-RPC. It must not
+	// block. Nil means unknown: no renames, JSON translated.
+	Version func() string
 }
 
 // A Coalescer is the doors' way upstream. It sends identical read-only
@@ -120,10 +131,51 @@ type rawHeader struct {
 // way or answered within the Window. A fault comes back as an error
 // wrapping *xmlrpc.Fault.
 func (c *Coalescer) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+	if method == "system.listMethods" {
+		if version := c.version(); version != "" {
+			return c.listMethods(ctx, version, params)
+		}
+	}
+	return c.call(ctx, method, params)
+}
+
+// version is the backend's version, "" when unknown.
+func (c *Coalescer) version() string {
+	if c.opts.Version == nil {
+		return ""
+	}
+	return c.opts.Version()
+}
+
+// listMethods answers system.listMethods with the backend's methods and
+// the names rtorrent.Shim answers for a backend of this version.
+func (c *Coalescer) listMethods(ctx context.Context, version string, params []xmlrpc.Value) (xmlrpc.Value, error) {
+	v, err := c.call(ctx, "system.listMethods", params)
+	if err != nil || v.Kind() != xmlrpc.Array {
+		return v, err
+	}
+	own := make([]string, 0, v.Len())
+	for _, m := range v.Values() {
+		own = append(own, m.String())
+	}
+	extra := rtorrent.ShimmedMethods(version, own)
+	if len(extra) == 0 {
+		return v, nil
+	}
+	all := append(own, extra...)
+	slices.Sort(all)
+	out := make([]xmlrpc.Value, len(all))
+	for i, m := range all {
+		out[i] = xmlrpc.NewString(m)
+	}
+	return xmlrpc.NewArray(out...), nil
+}
+
+func (c *Coalescer) call(ctx context.Context, method string, params []xmlrpc.Value) (xmlrpc.Value, error) {
 	if !policy.ReadOnly(method, params) {
 		v, err := c.callUpstream(ctx, method, params)
 		if err == nil || mayHaveSent(err) {
-			c.wrote(method, params)
+			c.wrote([]call{{method, params}})
 		}
 		return v, err
 	}
@@ -196,34 +248,53 @@ type rawReply struct {
 // the reply comes back unread; without one, the call goes through Call and
 // the result is encoded in the dialect Flood reads.
 func (c *Coalescer) forward(ctx context.Context, method string, params []xmlrpc.Value, body []byte) (*rawReply, error) {
-	if c.opts.Raw == nil {
+	if c.opts.Raw == nil || method == "system.listMethods" && c.version() != "" {
 		v, err := c.Call(ctx, method, params...)
 		return encodedReply(v, err)
 	}
-	if !policy.ReadOnly(method, params) {
-		reply, err := c.doRaw(ctx, body)
-		if err == nil || mayHaveSent(err) {
-			// rTorrent answers once it has run the call: the write is
-			// done, whatever is left to stream.
-			c.wrote(method, params)
-		}
-		return reply, err
-	}
-	if c.opts.Fresh != nil {
+	readOnly := policy.ReadOnly(method, params)
+	if readOnly && c.opts.Fresh != nil {
 		if v, ok := c.opts.Fresh(method, params); ok {
 			return encodedReply(v, nil)
 		}
 	}
-	if c.opts.Window < 0 {
-		return c.doRaw(ctx, body)
+	key := ""
+	if readOnly {
+		k, err := flightKey('r', method, params)
+		if err == nil {
+			key = k
+		}
 	}
-	key, err := flightKey('r', method, params)
-	if err != nil {
-		return c.doRaw(ctx, body)
+	return c.forwardBytes(ctx, "text/xml", body, readOnly, key, []call{{method, params}})
+}
+
+// call is one call a request makes, for OnWrite.
+type call struct {
+	method string
+	params []xmlrpc.Value
+}
+
+// forwardBytes sends a request already encoded (contentType: XML-RPC, or
+// JSON-RPC to an rTorrent that speaks it) upstream as it is and returns
+// the reply unread. A read-only request joins an identical one in flight
+// (key names it; "" never joins); another is reported to OnWrite, with
+// the calls it makes, once it may have reached rTorrent.
+func (c *Coalescer) forwardBytes(ctx context.Context, contentType string, body []byte, readOnly bool, key string, calls []call) (*rawReply, error) {
+	if !readOnly {
+		reply, err := c.doRaw(ctx, contentType, body)
+		if err == nil || mayHaveSent(err) {
+			// rTorrent answers once it has run the call: the write is
+			// done, whatever is left to stream.
+			c.wrote(calls)
+		}
+		return reply, err
+	}
+	if c.opts.Window < 0 || key == "" {
+		return c.doRaw(ctx, contentType, body)
 	}
 	f, leader := c.join(ctx, key)
 	if leader {
-		go c.runRaw(f, body)
+		go c.runRaw(f, contentType, body)
 	}
 	select {
 	case <-f.ready:
@@ -244,13 +315,13 @@ func (c *Coalescer) forward(ctx context.Context, method string, params []xmlrpc.
 
 // doRaw sends body upstream and returns the reply unread, holding an
 // upstream slot until the reply is closed.
-func (c *Coalescer) doRaw(ctx context.Context, body []byte) (*rawReply, error) {
+func (c *Coalescer) doRaw(ctx context.Context, contentType string, body []byte) (*rawReply, error) {
 	ctx, cancel := c.bound(ctx)
 	if err := c.acquire(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
-	resp, err := c.opts.Raw.Do(ctx, "text/xml", body)
+	resp, err := c.opts.Raw.Do(ctx, contentType, body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
@@ -276,8 +347,8 @@ func (c *Coalescer) doRaw(ctx context.Context, body []byte) (*rawReply, error) {
 // runRaw is the goroutine of a raw flight: it reads rTorrent's whole reply
 // into the shared buffer as fast as rTorrent sends it, whatever pace the
 // clients read at, so that rTorrent's connection is released at once.
-func (c *Coalescer) runRaw(f *flight, body []byte) {
-	reply, err := c.doRaw(f.ctx, body)
+func (c *Coalescer) runRaw(f *flight, contentType string, body []byte) {
+	reply, err := c.doRaw(f.ctx, contentType, body)
 	if err != nil {
 		f.err = err
 		c.finish(f, err)
@@ -369,15 +440,17 @@ func (c *Coalescer) release() { <-c.sem }
 // wrote records a write that may have changed rTorrent's state. Reads in
 // flight may have been answered before it: they take no new callers, so
 // that a read issued after a write returned never shares an older answer.
-// Then it calls OnWrite.
-func (c *Coalescer) wrote(method string, params []xmlrpc.Value) {
+// Then it calls OnWrite for each call.
+func (c *Coalescer) wrote(calls []call) {
 	c.mu.Lock()
 	for _, f := range c.flights {
 		c.removeLocked(f)
 	}
 	c.mu.Unlock()
 	if c.opts.OnWrite != nil {
-		c.opts.OnWrite(method, callTargets(method, params, nil))
+		for _, w := range calls {
+			c.opts.OnWrite(w.method, callTargets(w.method, w.params, nil))
+		}
 	}
 }
 

@@ -257,7 +257,7 @@ func TestCoalesceCancel(t *testing.T) {
 				_, quitter = co.Call(qctx, "system.client_version")
 				return
 			}
-			if v, err := co.Call(ctx, "system.client_version"); err != nil || v.String() != "0.9.8" {
+			if v, err := co.Call(ctx, "system.client_version"); err != nil || v.String() != ver(t) {
 				t.Errorf("caller %d: %v %v", i, v, err)
 			}
 		})
@@ -346,7 +346,7 @@ func TestCoalesceFresh(t *testing.T) {
 			t.Errorf("fresh read answered %v %v", v, fault)
 		}
 		r = d.postHTTP(t, "text/xml", encodeCall(t, "system.client_version"))
-		if v, _ := decodeReply(t, r); v.String() != "0.9.8" {
+		if v, _ := decodeReply(t, r); v.String() != ver(t) {
 			t.Errorf("read Fresh declined: %v", v)
 		}
 		d.postHTTP(t, "text/xml", encodeCall(t, "d.stop", str(hash))) // a write: Fresh is not asked

@@ -266,3 +266,7 @@ var floodFields = rtorrenttest.FloodFields()
 func floodPollParams() []xmlrpc.Value {
 	return append(strs("", "main"), strs(floodFields...)...)
 }
+
+// ver is the version of the rTorrent the test runs against, as
+// system.client_version answers it.
+func ver(t testing.TB) string { return rtorrenttest.VersionOf(t).Name }

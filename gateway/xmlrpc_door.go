@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/rtgate/rtgate/policy"
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -137,6 +138,16 @@ func (h *Handler) serveXML(w http.ResponseWriter, r *http.Request, body []byte) 
 		writeFault(w, http.StatusOK, &xmlrpc.Fault{Code: xmlrpc.FaultParse, Message: "rtgate: malformed request: " + err.Error()})
 		return
 	}
+	version := h.up.version()
+	if m, p, changed := rtorrent.Shim(version, method, params); changed {
+		// The call the backend means: renamed, so re-encoded.
+		b, err := (xmlrpc.Encoder{}).AppendCall(nil, m, p)
+		if err != nil {
+			writeFault(w, http.StatusOK, &xmlrpc.Fault{Code: xmlrpc.FaultParse, Message: "rtgate: " + err.Error()})
+			return
+		}
+		method, params, body = m, p, b
+	}
 	if err := h.policy.Check(method, params); err != nil {
 		writeFault(w, http.StatusOK, err.(*policy.Refusal).Fault())
 		return
@@ -150,10 +161,15 @@ func (h *Handler) serveXML(w http.ResponseWriter, r *http.Request, body []byte) 
 		writeFault(w, status, &xmlrpc.Fault{Code: xmlrpc.FaultInternal, Message: "rtgate: " + err.Error()})
 		return
 	}
+	h.copyReply(w, r, reply, "text/xml")
+}
+
+// copyReply streams an upstream reply to the client and closes it; ct is
+// its content type when upstream named none.
+func (h *Handler) copyReply(w http.ResponseWriter, r *http.Request, reply *rawReply, ct string) {
 	defer reply.body.Close()
-	ct := reply.contentType
-	if ct == "" {
-		ct = "text/xml"
+	if reply.contentType != "" {
+		ct = reply.contentType
 	}
 	w.Header().Set("Content-Type", ct)
 	if reply.contentLength >= 0 {
@@ -162,7 +178,7 @@ func (h *Handler) serveXML(w http.ResponseWriter, r *http.Request, body []byte) 
 	if _, err := io.Copy(w, reply.body); err != nil {
 		// Half a reply must not look like a whole one: drop the connection.
 		if r.Context().Err() == nil {
-			h.log.Warn("rtgate: reply cut off", "remote", r.RemoteAddr, "method", method, "err", err)
+			h.log.Warn("rtgate: reply cut off", "remote", r.RemoteAddr, "err", err)
 		}
 		panic(http.ErrAbortHandler)
 	}

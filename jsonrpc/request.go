@@ -14,11 +14,15 @@ type Request struct {
 	// ID is the request's id, compacted; nil for a notification, which
 	// gets no answer.
 	ID json.RawMessage
-	// Method and Params are the call to make. A load.* with a data URI is
-	// already translated (load.start_throw → load.raw_start with the
-	// torrent's bytes).
+	// Method and Params are the XML-RPC call to make. A load.* with a data
+	// URI is already translated (load.start_throw → load.raw_start with
+	// the torrent's bytes).
 	Method string
 	Params []xmlrpc.Value
+	// Sent is the method as the client sent it; Raw the request object as
+	// it came, for an rTorrent that speaks JSON-RPC itself.
+	Sent string
+	Raw  json.RawMessage
 	// RawParams is the request's "params" member as it was sent, for
 	// methods the translation does not apply to (rtgate.*'s named params).
 	RawParams json.RawMessage
@@ -92,6 +96,7 @@ func ParseRequest(raw json.RawMessage) Request {
 	if r.Method == "" {
 		return invalid(r.ID, `"method" is empty`)
 	}
+	r.Sent, r.Raw = r.Method, raw
 	r.RawParams = fields["params"]
 	failed := func(code int, msg string) Request {
 		r.Err = &Error{Code: code, Message: msg}

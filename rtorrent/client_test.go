@@ -346,3 +346,20 @@ func TestValuesOutliveTheNextCall(t *testing.T) {
 		}
 	})
 }
+
+// TestIsUnknownHash: the fault for a hash rTorrent does not have, in each
+// version's form, is recognised; other faults are not.
+func TestIsUnknownHash(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		c := newClient(t, rt)
+		_, err := c.Call(ctxT(t), "d.name", str("0123456789ABCDEF0123456789ABCDEF01234567"))
+		if !rtorrent.IsUnknownHash(err) {
+			t.Errorf("d.name of an unknown hash: %v is not recognised", err)
+		}
+		_, err = c.Call(ctxT(t), "d.name", str("xyz"))
+		if err == nil || rtorrent.IsUnknownHash(err) {
+			t.Errorf("d.name of a malformed target: %v, recognised as an unknown hash", err)
+		}
+	})
+}

@@ -162,6 +162,9 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		// What the poller read this second is not asked again (Flood's
 		// transfer summary, every 2 s per Flood).
 		Fresh: s.poller.Answer,
+		// The version the poller last connected to: shims, and JSON
+		// upstream as JSON to an rTorrent that speaks it.
+		Version: s.backendVersion,
 	})
 	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{
 		Policy:   pol,
@@ -172,6 +175,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		Token:          s.token,
 		OriginPatterns: cfg.WebSocket.Origins,
 		Policy:         pol,
+		Version:        s.backendVersion,
 		MaxConns:       cfg.WebSocket.MaxConnections,
 		CallRate:       cfg.WebSocket.CallRate,
 		ReadLimit:      cfg.WebSocket.ReadLimit,
@@ -237,6 +241,10 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	return err
 }
+
+// backendVersion is the version of the backend the poller last connected
+// to, "" before the first connection.
+func (s *server) backendVersion() string { return s.poller.Health().Version }
 
 // onPanic logs a recovered panic of an upstream call with its stack, and
 // counts it.

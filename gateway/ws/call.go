@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtgate/rtgate/jsonrpc"
 	"github.com/rtgate/rtgate/protocol"
+	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -66,6 +67,7 @@ func (c *wsConn) handleFrame(frame []byte) {
 
 	calls := make([]wsCall, len(elems))
 	send := 0
+	version := c.h.version()
 	for i, raw := range elems {
 		w := wsCall{Request: jsonrpc.ParseRequest(raw)}
 		switch {
@@ -89,6 +91,7 @@ func (c *wsConn) handleFrame(frame []byte) {
 		case w.Err != nil:
 			w.werr = w.Err
 		default:
+			w.Method, w.Params, _ = rtorrent.Shim(version, w.Method, w.Params)
 			if err := c.h.policy.Check(w.Method, w.Params); err != nil {
 				w.werr = jsonrpc.RefusalError(err, true)
 			} else {

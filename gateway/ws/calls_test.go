@@ -32,7 +32,7 @@ func TestWSCalls(t *testing.T) {
 			req  string
 			want string // the whole answer, or a regexp if it starts with ^
 		}{
-			{"string", `{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`, `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}`},
+			{"string", `{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`, `{"id":1,"jsonrpc":"2.0","result":"` + ver(t) + `"}`},
 			{"string id", `{"jsonrpc":"2.0","id":"a b","method":"d.name","params":["` + hash + `"]}`, `{"id":"a b","jsonrpc":"2.0","result":"ws-calls"}`},
 			{"integer", `{"jsonrpc":"2.0","id":2,"method":"d.size_bytes","params":["` + hash + `"]}`, `{"id":2,"jsonrpc":"2.0","result":65536}`},
 			{"multicall", `{"jsonrpc":"2.0","id":3,"method":"d.multicall2","params":["","main","d.hash=","d.state=","d.name="]}`,
@@ -41,7 +41,7 @@ func TestWSCalls(t *testing.T) {
 			{"no such method", `{"jsonrpc":"2.0","id":5,"method":"system.no_such_method"}`,
 				`^\{"error":\{"code":-(32601|507),"data":\{.*\},"message":".*"\},"id":5,"jsonrpc":"2.0"\}$`},
 			{"bad target", `{"jsonrpc":"2.0","id":6,"method":"d.name","params":["0000000000000000000000000000000000000000"]}`,
-				`{"error":{"code":-32602,"data":{"faultCode":-501,"faultString":"Could not find info-hash."},"message":"Could not find info-hash."},"id":6,"jsonrpc":"2.0"}`},
+				unknownHashError(t, 6)},
 			{"refused", `{"jsonrpc":"2.0","id":7,"method":"execute.throw","params":["","sh","-c","id"]}`,
 				`{"error":{"code":-507,"data":{"method":"execute.throw"},"message":"rtgate: method \"execute.throw\" refused by policy"},"id":7,"jsonrpc":"2.0"}`},
 			{"refused inside a multicall field", `{"jsonrpc":"2.0","id":8,"method":"d.multicall2","params":["","main","d.hash=","cat=\"$execute.throw=sh,-c,id\""]}`,
@@ -104,11 +104,11 @@ func TestWSBatch(t *testing.T) {
 			`{"jsonrpc":"2.0","id":4,"method":"d.name","params":["` + tr.Hash + `"]},` +
 			`{"jsonrpc":"2.0","id":5,"method":"d.name","params":["0000000000000000000000000000000000000000"]}` +
 			`]`)
-		want := `[{"id":1,"jsonrpc":"2.0","result":"0.9.8"},` +
+		want := `[{"id":1,"jsonrpc":"2.0","result":"` + ver(t) + `"},` +
 			`{"error":{"code":-507,"data":{"method":"execute.throw"},"message":"rtgate: method \"execute.throw\" refused by policy"},"id":2,"jsonrpc":"2.0"},` +
 			`{"error":{"code":-32602,"message":"param 1: invalid parameters: 1.5 is not an integer (rTorrent has no floating point)"},"id":"x","jsonrpc":"2.0"},` +
 			`{"id":4,"jsonrpc":"2.0","result":"ws-batch"},` +
-			`{"error":{"code":-32602,"data":{"faultCode":-501,"faultString":"Could not find info-hash."},"message":"Could not find info-hash."},"id":5,"jsonrpc":"2.0"}]`
+			unknownHashError(t, 5) + `]`
 		if got := string(c.recv()); got != want {
 			t.Errorf("batch answer\n %s\nwant\n %s", got, want)
 		}
@@ -151,7 +151,7 @@ func TestWSClientCalls(t *testing.T) {
 			t.Errorf("refused call: %v (data %s)", err, dataOf(ce))
 		}
 		_, err = c.Call(ctx, "d.name", "0000000000000000000000000000000000000000")
-		if !asClientError(err, &ce) || ce.Code != protocol.CodeInvalidParams || string(ce.Data) != `{"faultCode":-501,"faultString":"Could not find info-hash."}` {
+		if !asClientError(err, &ce) || ce.Code != protocol.CodeInvalidParams || string(ce.Data) != unknownHashData(t) {
 			t.Errorf("fault: %v (data %s)", err, dataOf(ce))
 		}
 
@@ -212,7 +212,7 @@ func TestWSRateLimit(t *testing.T) {
 		call := `{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`
 		for i := range 3 {
 			c.send(call)
-			if got := string(c.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+			if got := string(c.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 				t.Fatalf("call %d: %s", i, got)
 			}
 		}
@@ -223,12 +223,12 @@ func TestWSRateLimit(t *testing.T) {
 		}
 		other := e.dialRaw(t, "/ws", nil)
 		other.send(call)
-		if got := string(other.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+		if got := string(other.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 			t.Errorf("other connection: %s", got)
 		}
 		time.Sleep(600 * time.Millisecond) // one token back
 		c.send(call)
-		if got := string(c.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+		if got := string(c.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 			t.Errorf("after the refill: %s", got)
 		}
 	})

@@ -24,7 +24,7 @@ func TestWSCompat(t *testing.T) {
 		b := e.dialRaw(t, "/rtorrent-ws", nil)
 
 		a.send(`{"jsonrpc":"2.0","id":1,"method":"system.client_version","params":[]}`)
-		if got := string(a.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+		if got := string(a.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 			t.Fatalf("system.client_version: %s", got)
 		}
 		a.send(`{"jsonrpc":"2.0","id":2,"method":"rtgate.subscribe","params":{"topic":"torrents"}}`)

@@ -43,6 +43,11 @@ type Options struct {
 	// Policy decides which rTorrent calls pass. Nil means policy.Default().
 	Policy *policy.Policy
 
+	// Version, if set, returns the backend's version ("" while unknown),
+	// for the version shims (rtorrent.Shim) applied to every call before
+	// the policy sees it. Nil means unknown: only "false=" is renamed.
+	Version func() string
+
 	// ReadLimit is the largest frame a client may send; a bigger one
 	// closes the connection with 1009. Zero means 4 MiB (rTorrent 0.9.8
 	// refuses requests over 2 MiB anyway).
@@ -142,6 +147,7 @@ type Handler struct {
 	up         Caller
 	hub        *topics.Hub
 	policy     *policy.Policy
+	version    func() string
 	log        *slog.Logger
 	accept     websocket.AcceptOptions
 	path       string
@@ -185,6 +191,7 @@ func New(up Caller, hub *topics.Hub, opts *Options) *Handler {
 		up:           up,
 		hub:          hub,
 		policy:       opts.Policy,
+		version:      opts.Version,
 		log:          opts.Logger,
 		path:         opts.Path,
 		compatPath:   opts.CompatPath,
@@ -205,6 +212,9 @@ func New(up Caller, hub *topics.Hub, opts *Options) *Handler {
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.version == nil {
+		h.version = func() string { return "" }
 	}
 	if h.path == "" {
 		h.path = DefaultPath

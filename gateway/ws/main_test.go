@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -56,4 +57,21 @@ type callerFunc func(ctx context.Context, method string, params ...xmlrpc.Value)
 
 func (f callerFunc) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
 	return f(ctx, method, params...)
+}
+
+// ver is the version of the rTorrent the test runs against, as
+// system.client_version answers it.
+func ver(t testing.TB) string { return rtorrenttest.VersionOf(t).Name }
+
+// unknownHashData is the data of the error for a download the test's
+// rTorrent does not have: its fault.
+func unknownHashData(t testing.TB) string {
+	f := rtorrenttest.VersionOf(t).UnknownHash()
+	return `{"faultCode":` + strconv.FormatInt(f.Code, 10) + `,"faultString":"` + f.Message + `"}`
+}
+
+// unknownHashError is the whole answer to request id for a download the
+// test's rTorrent does not have.
+func unknownHashError(t testing.TB, id int) string {
+	return `{"error":{"code":-32602,"data":` + unknownHashData(t) + `,"message":"` + rtorrenttest.VersionOf(t).UnknownHash().Message + `"},"id":` + strconv.Itoa(id) + `,"jsonrpc":"2.0"}`
 }

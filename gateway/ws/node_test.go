@@ -94,7 +94,7 @@ func TestWSNodeClient(t *testing.T) {
 				t.Errorf("line %d: %v", i, l)
 			}
 		}
-		if version == nil || version["result"] != "0.9.8" {
+		if version == nil || version["result"] != ver(t) {
 			t.Errorf("version line %v", version)
 		}
 		if subscribed == nil || subscribed["result"].(map[string]any)["topic"] != "torrents" {

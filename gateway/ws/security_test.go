@@ -84,7 +84,7 @@ func TestWSAuth(t *testing.T) {
 		h := http.Header{"Authorization": {"Bearer new-token"}}
 		fresh := e.dialRaw(t, "/ws", h)
 		fresh.send(`{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`)
-		if got := string(fresh.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+		if got := string(fresh.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 			t.Errorf("new token: %s", got)
 		}
 	})
@@ -142,7 +142,7 @@ func TestWSFrames(t *testing.T) {
 		check := func() {
 			t.Helper()
 			other.send(`{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`)
-			if got := string(other.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+			if got := string(other.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 				t.Errorf("other connection: %s", got)
 			}
 		}
@@ -190,7 +190,7 @@ func TestWSMaxConns(t *testing.T) {
 		waitFor(t, func() bool { return e.handler.Conns() == 1 })
 		again := e.dialRaw(t, "/ws", nil)
 		again.send(`{"jsonrpc":"2.0","id":1,"method":"system.client_version"}`)
-		if got := string(again.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"0.9.8"}` {
+		if got := string(again.recv()); got != `{"id":1,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 			t.Errorf("after one left: %s", got)
 		}
 	})
@@ -209,7 +209,7 @@ func TestWSKeepalive(t *testing.T) {
 		}
 		waitFor(t, func() bool { return e.handler.Conns() == 1 })
 		time.Sleep(500 * time.Millisecond)
-		if v, err := alive.Call(context.Background(), "system.client_version"); err != nil || string(v) != `"0.9.8"` {
+		if v, err := alive.Call(context.Background(), "system.client_version"); err != nil || string(v) != `"`+ver(t)+`"` {
 			t.Errorf("live client: %s, %v", v, err)
 		}
 	})
@@ -289,7 +289,7 @@ func TestWSUnixSocket(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"0.9.8"` {
+		if v, err := c.Call(ctx, "system.client_version"); err != nil || string(v) != `"`+ver(t)+`"` {
 			t.Errorf("system.client_version = %s, %v", v, err)
 		}
 		s, err := c.Subscribe(ctx, "transfer", nil)

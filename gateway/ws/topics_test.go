@@ -319,7 +319,7 @@ func TestWSUnreadAnswers(t *testing.T) {
 			}
 			if sent%1000 == 0 {
 				other.send(`{"jsonrpc":"2.0","id":2,"method":"system.client_version"}`)
-				if got := string(other.recv()); got != `{"id":2,"jsonrpc":"2.0","result":"0.9.8"}` {
+				if got := string(other.recv()); got != `{"id":2,"jsonrpc":"2.0","result":"`+ver(t)+`"}` {
 					t.Fatalf("other client: %s", got)
 				}
 			}

@@ -78,7 +78,7 @@ func TestWSSubscribeAndCall(t *testing.T) {
 
 		a, b := e.dial(t), e.dial(t)
 		v, err := a.Call(ctx, "system.client_version")
-		if err != nil || string(v) != `"0.9.8"` {
+		if err != nil || string(v) != `"`+ver(t)+`"` {
 			t.Fatalf("system.client_version = %s, %v", v, err)
 		}
 		subs := make([]*client.Subscription, 2)

@@ -59,7 +59,9 @@ func TestTCPEndpoint(t *testing.T) {
 				if tap && len(f.Calls()) == 0 {
 					t.Error("tap saw no calls")
 				}
-				if _, err := f.Settings(t.Context()); err != nil {
+				if !rt.Version.Legacy() {
+					settingsFailOn016(t, f)
+				} else if _, err := f.Settings(t.Context()); err != nil {
 					t.Error(err)
 				}
 			})
@@ -198,4 +200,17 @@ func expectExit(t *testing.T, fn func(tb testing.TB)) *fatalTB {
 	}()
 	<-done
 	return f
+}
+
+// settingsFailOn016 checks Flood 4.11's failure on rTorrent 0.16.17's
+// settings, measured: 0.16 lacks network.http.max_open, so Flood puts its
+// placeholder "false=" in the settings system.multicall, as a method name,
+// which rTorrent faults (-506), and Flood fails the whole page.
+func settingsFailOn016(t *testing.T, f *floodtest.Flood) {
+	t.Helper()
+	_, err := f.Settings(t.Context())
+	var apiErr *floodtest.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusInternalServerError || !strings.Contains(apiErr.Body, "Method 'false=' not defined") {
+		t.Errorf("Flood's settings on 0.16.17: %v; want HTTP 500 Method 'false=' not defined", err)
+	}
 }

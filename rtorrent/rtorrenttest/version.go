@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rtgate/rtgate/xmlrpc"
 )
 
 // A Version is an rTorrent release the kit can run: Debian bookworm's
@@ -136,4 +138,51 @@ func (v Version) command(rc, dir string) (*exec.Cmd, error) {
 		root, rc, dir)
 	cmd.Dir = dir
 	return cmd, nil
+}
+
+// What each version answers where they differ, as measured;
+// docs/versions.md lists every difference with the test that covers it.
+
+// UnknownHash is the fault the version answers for a download it does not
+// have (d.name of an unknown hash).
+func (v Version) UnknownHash() *xmlrpc.Fault {
+	if v.sid {
+		return &xmlrpc.Fault{Code: xmlrpc.FaultParse, Message: "invalid parameters: info-hash not found"}
+	}
+	return &xmlrpc.Fault{Code: xmlrpc.FaultType, Message: "Could not find info-hash."}
+}
+
+// Methods is the number of names the version's system.listMethods lists.
+func (v Version) Methods() int {
+	if v.sid {
+		return 870
+	}
+	return 735
+}
+
+// OddName is what d.name answers for a torrent named name whose bytes are
+// not all printable UTF-8: 0.9.8 replaces each such byte with '?', 0.16.17
+// percent-encodes it.
+func (v Version) OddName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			b.WriteByte(c)
+		case v.sid:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+// Only runs f as the one subtest of version v, for a test whose subject is
+// that version alone: the embedded engine's differential tests, whose
+// oracle is 0.9.8, the version the engine answers as.
+func Only(t *testing.T, v Version, f func(t *testing.T)) {
+	t.Helper()
+	t.Run(v.Name, f)
 }
