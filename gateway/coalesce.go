@@ -43,6 +43,14 @@ type CoalesceOptions struct {
 	// callers' contexts bound it.
 	Timeout time.Duration
 
+	// BeforeWrite, if set, is called before each call that is not
+	// read-only goes upstream (each request of a JSON-RPC body, for one
+	// sent as JSON); an error fails the call without sending it, and an
+	// *xmlrpc.Fault is answered to the client as such. It may block,
+	// bounded by ctx: the guard of rTorrent 0.9.8's hang on d.stop during
+	// a hash check (rtorrent.HoldDuringCheck) belongs here.
+	BeforeWrite func(ctx context.Context, method string, params []xmlrpc.Value) error
+
 	// OnWrite, if set, is called after each call that is not read-only
 	// (and so was not coalesced) has been answered, or failed after it may
 	// have reached rTorrent. targets are the info hashes (40 uppercase hex
@@ -173,6 +181,9 @@ func (c *Coalescer) listMethods(ctx context.Context, version string, params []xm
 
 func (c *Coalescer) call(ctx context.Context, method string, params []xmlrpc.Value) (xmlrpc.Value, error) {
 	if !policy.ReadOnly(method, params) {
+		if err := c.beforeWrite(ctx, []call{{method, params}}); err != nil {
+			return xmlrpc.Value{}, err
+		}
 		v, err := c.callUpstream(ctx, method, params)
 		if err == nil || mayHaveSent(err) {
 			c.wrote([]call{{method, params}})
@@ -281,6 +292,9 @@ type call struct {
 // the calls it makes, once it may have reached rTorrent.
 func (c *Coalescer) forwardBytes(ctx context.Context, contentType string, body []byte, readOnly bool, key string, calls []call) (*rawReply, error) {
 	if !readOnly {
+		if err := c.beforeWrite(ctx, calls); err != nil {
+			return nil, err
+		}
 		reply, err := c.doRaw(ctx, contentType, body)
 		if err == nil || mayHaveSent(err) {
 			// rTorrent answers once it has run the call: the write is
@@ -436,6 +450,21 @@ func (c *Coalescer) acquire(ctx context.Context) error {
 }
 
 func (c *Coalescer) release() { <-c.sem }
+
+// beforeWrite runs the BeforeWrite hook for each call of a write.
+func (c *Coalescer) beforeWrite(ctx context.Context, calls []call) error {
+	if c.opts.BeforeWrite == nil {
+		return nil
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	for _, w := range calls {
+		if err := c.opts.BeforeWrite(ctx, w.method, w.params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // wrote records a write that may have changed rTorrent's state. Reads in
 // flight may have been answered before it: they take no new callers, so

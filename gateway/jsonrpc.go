@@ -236,7 +236,15 @@ func (h *Handler) serveNativeJSON(w http.ResponseWriter, r *http.Request, body [
 		if err == nil {
 			err = splitAnswers(raw, reqs, sent, array, answers)
 		}
-		if err != nil {
+		var fault *xmlrpc.Fault
+		if errors.As(err, &fault) {
+			// Answered without rTorrent (BeforeWrite).
+			for _, i := range sent {
+				if reqs[i].ID != nil {
+					answers[i] = jsonrpc.AppendError(nil, reqs[i].ID, jsonrpc.FaultError(fault, false))
+				}
+			}
+		} else if err != nil {
 			if r.Context().Err() != nil {
 				return
 			}

@@ -153,6 +153,11 @@ func (h *Handler) serveXML(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	reply, err := h.up.forward(r.Context(), method, params, body)
+	var fault *xmlrpc.Fault
+	if errors.As(err, &fault) {
+		writeFault(w, http.StatusOK, fault) // answered without rTorrent
+		return
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client left

@@ -20,7 +20,12 @@ import (
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/topics"
+	"github.com/rtgate/rtgate/xmlrpc"
 )
+
+// hashCheckHold is how long a stop, close or pause of a download rTorrent
+// 0.9.8 is hash-checking waits for the check before it is refused.
+const hashCheckHold = 10 * time.Second
 
 // server is `rtgate run` once everything is open and nothing runs yet:
 // the backend, the policy, every listener and the parts wired between
@@ -165,6 +170,17 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		// The version the poller last connected to: shims, and JSON
 		// upstream as JSON to an rTorrent that speaks it.
 		Version: s.backendVersion,
+		// rTorrent 0.9.8 hangs for good on a stop during a hash check:
+		// such a call waits for the check (or is refused, saying why).
+		BeforeWrite: func(ctx context.Context, method string, params []xmlrpc.Value) error {
+			if s.backend.kind != "rtorrent" || !rtorrent.HangsOnStopDuringCheck(s.backendVersion()) {
+				return nil
+			}
+			if err := rtorrent.HoldDuringCheck(ctx, upstream, hashCheckHold, method, params); err != nil {
+				return &xmlrpc.Fault{Code: xmlrpc.FaultInternal, Message: "rtgate: " + err.Error()}
+			}
+			return nil
+		},
 	})
 	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{
 		Policy:   pol,

@@ -2,6 +2,7 @@ package rtorrenttest
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -235,4 +236,39 @@ func encode(info metainfo.Info, announce string) (Torrent, error) {
 		Bytes: buf.Bytes(),
 		Size:  info.TotalLength(),
 	}, nil
+}
+
+// MakeSparseTorrent writes a file of size zero bytes as <dir>/<name>, sparse
+// (it takes no disk space), and returns a single-file torrent of it. A hash
+// check of it still reads every byte: rTorrent checks a few GiB for
+// seconds, long enough for a test to act while the check runs.
+func MakeSparseTorrent(t testing.TB, dir, name string, size int64) Torrent {
+	t.Helper()
+	if err := checkName(name, size); err != nil {
+		t.Fatalf("rtorrenttest: %v", err)
+	}
+	const pieceLen = 4 << 20
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("rtorrenttest: %v", err)
+	}
+	err = f.Truncate(size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("rtorrenttest: %v", err)
+	}
+	zero := sha1.Sum(make([]byte, pieceLen))
+	n := (size + pieceLen - 1) / pieceLen
+	pieces := bytes.Repeat(zero[:], int(n))
+	if last := size % pieceLen; last != 0 {
+		h := sha1.Sum(make([]byte, last))
+		copy(pieces[len(pieces)-len(h):], h[:])
+	}
+	tr, err := encode(metainfo.Info{Name: name, Length: size, PieceLength: pieceLen, Pieces: pieces}, PlaceholderAnnounce)
+	if err != nil {
+		t.Fatalf("rtorrenttest: %v", err)
+	}
+	return tr
 }
