@@ -12,10 +12,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 	"github.com/rtgate/rtgate/xmlrpc"
@@ -217,3 +219,75 @@ func TestServeRefusesUnsafeListeners(t *testing.T) {
 // ver is the version of the rTorrent the test runs against, as
 // system.client_version answers it.
 func ver(t testing.TB) string { return rtorrenttest.VersionOf(t).Name }
+
+// TestStopDuringHashCheck: Flood's stop (d.stop and d.close in one
+// system.multicall) of a download under its hash check, sent through
+// rtgate, stops it and leaves rTorrent answering, on both versions. rTorrent
+// 0.9.8 has been seen to hang for good on such a stop (see
+// rtorrent.HoldDuringCheck), so on 0.9.8 rtgate holds the call until
+// rTorrent says the check is over (d.hashing 0); 0.16.17 aborts the check
+// itself and gets the stop at once.
+func TestStopDuringHashCheck(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		sock := filepath.Join(shortDir(t), "rtgate.sock")
+		// The guard's questions to rTorrent, and their answers.
+		var mu sync.Mutex
+		var hashing []int64
+		watch := func(c gateway.Caller) gateway.Caller {
+			return callerFunc(func(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+				v, err := c.Call(ctx, method, params...)
+				if method == "d.hashing" && err == nil {
+					mu.Lock()
+					hashing = append(hashing, v.Int())
+					mu.Unlock()
+				}
+				return v, err
+			})
+		}
+		startMain(t, func(m *Main) { m.wrapBackend = watch }, "-rtorrent", rt.Addr(), "-http", "", "-scgi", sock)
+		c, err := rtorrent.New("unix://"+sock, &rtorrent.Options{Timeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		tr := rtorrenttest.MakeSparseTorrent(t, rt.DownloadDir, "check.bin", 2<<30)
+		h := xmlrpc.NewString(tr.Hash)
+		if _, err := c.Call(ctx, "load.raw_start", xmlrpc.NewString(""), xmlrpc.NewBase64(tr.Bytes)); err != nil {
+			t.Fatal(err)
+		}
+		rtorrenttest.WaitLoaded(t, c, tr.Hash)
+		chunks, err := c.Call(ctx, "d.size_chunks", h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rtorrenttest.WaitFor(t, "the check under way", func() bool {
+			v, err := c.Call(ctx, "d.chunks_hashed", h)
+			return err == nil && v.Int() > 0 && v.Int() < chunks.Int()/2
+		})
+		mu.Lock()
+		hashing = nil
+		mu.Unlock()
+		res, err := c.SystemMulticall(ctx, []rtorrent.MethodCall{{Method: "d.stop", Params: []xmlrpc.Value{h}}, {Method: "d.close", Params: []xmlrpc.Value{h}}})
+		if err != nil || res[0].Fault != nil || res[1].Fault != nil {
+			t.Fatalf("Flood's stop through rtgate: %+v, %v", res, err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = rt.Client(t).Call(pctx, "system.pid")
+		cancel()
+		if err != nil {
+			t.Fatalf("rTorrent does not answer after the stop: %v", err)
+		}
+		if v, err := c.Call(ctx, "d.state", h); err != nil || v.Int() != 0 {
+			t.Errorf("d.state = %v, %v after the stop", v, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case rt.Version.Legacy() && (len(hashing) < 2 || hashing[0] == 0 || hashing[len(hashing)-1] != 0):
+			t.Errorf("0.9.8: the guard saw d.hashing %v before the stop; want the check running, then over", hashing)
+		case !rt.Version.Legacy() && len(hashing) != 0:
+			t.Errorf("0.16.17: the guard asked d.hashing %v; want the stop sent at once", hashing)
+		}
+	})
+}
