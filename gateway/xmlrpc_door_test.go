@@ -512,3 +512,25 @@ func TestSCGIFloodFraming(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestSizeLimits: a 3 MiB request passes to 0.16.17 (16 MiB
+// limit) and is answered; 0.9.8 closes the connection on a request over
+// 2 MiB, and the door answers 502 saying so.
+func TestRequestSizeLimits(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		b := startBackend(t, nil)
+		d := b.door(t, true, nil, nil)
+		big := strings.Repeat("x", 3<<20)
+		r := d.doSCGI(t, "text/xml", encodeCall(t, "cat", str(""), str(big)))
+		if b.rt.Version.Legacy() {
+			if r.status != http.StatusBadGateway || !strings.Contains(string(r.body), "closes the connection on requests over 2 MiB") {
+				t.Errorf("3 MiB to 0.9.8: status %d, %.300q", r.status, r.body)
+			}
+			return
+		}
+		v, fault := decodeReply(t, r)
+		if r.status != 200 || fault != nil || v.String() != big {
+			t.Errorf("3 MiB to 0.16.17: status %d, fault %v, %d bytes back", r.status, fault, len(v.String()))
+		}
+	})
+}
