@@ -1,9 +1,11 @@
 package rtorrenttest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,6 +273,7 @@ func (i *Instance) launch() error {
 		if err == nil {
 			i.proc = p
 			i.ready = true
+			i.awaitSession()
 			return nil
 		}
 		p.kill()
@@ -308,7 +311,7 @@ func (i *Instance) spawn() (*process, int, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, 0, fmt.Errorf("run rtorrent: %w", err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, done: make(chan struct{}), nudge: i.Version.Legacy()}
 	go p.wait()
 	return p, int(fi.Size()), nil
 }
@@ -331,4 +334,43 @@ func shortTempDir(t testing.TB) string {
 		t.Fatalf("rtorrenttest: temp dir %q too long for a Unix socket path; set TMPDIR shorter", dir)
 	}
 	return dir
+}
+
+// awaitSession waits, for up to the start timeout, until rTorrent lists as
+// many downloads as its session directory holds: 0.16.17 answers RPC
+// before it has loaded its session (a few milliseconds), 0.9.8 after. A
+// session file rTorrent does not load only makes the wait end at the
+// bound.
+func (i *Instance) awaitSession() {
+	if i.SessionDir == "" {
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(i.SessionDir, "*.torrent"))
+	if len(files) == 0 {
+		return
+	}
+	body := []byte(`<?xml version="1.0"?><methodCall><methodName>view.size</methodName><params><param><value><string></string></value></param><param><value><string>main</string></value></param></params></methodCall>`)
+	want := len(files)
+	deadline := time.Now().Add(i.startTimeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		reply, err := rawCall(ctx, i.Socket, body)
+		cancel()
+		if err == nil && listedAtLeast(reply, want) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// listedAtLeast reads view.size's <i8> answer and compares it with n.
+func listedAtLeast(reply []byte, n int) bool {
+	s := string(reply)
+	start := strings.Index(s, "<i8>")
+	end := strings.Index(s, "</i8>")
+	if start < 0 || end < start {
+		return false
+	}
+	got, err := strconv.Atoi(s[start+4 : end])
+	return err == nil && got >= n
 }

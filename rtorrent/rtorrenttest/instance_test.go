@@ -273,6 +273,10 @@ func TestRestartKeepsSession(t *testing.T) {
 		tr := rtorrenttest.MakeTorrent(t, rt.DownloadDir, "kept", 20_000, nil)
 		call(t, rt, "load.raw_start", "", tr.Bytes)
 		waitComplete(t, rt, tr.Hash)
+		// 0.16.17 writes a new download's session in the background; a
+		// stop while that write is pending comes back without the
+		// download's later changes, and checks it again.
+		rt.WaitSaved(t, tr.Hash)
 		call(t, rt, "d.custom1.set", tr.Hash, "saved on stop")
 		oldPID, oldSocket := rt.PID(), rt.Socket
 
@@ -427,14 +431,16 @@ func TestNormalShutdownByRPC(t *testing.T) {
 		tr := rtorrenttest.MakeTorrent(t, rt.DownloadDir, "normal", 1000, nil)
 		call(t, rt, "load.raw_start", "", tr.Bytes)
 		waitComplete(t, rt, tr.Hash)
+		rt.WaitSaved(t, tr.Hash) // see TestRestartKeepsSession
 		call(t, rt, "d.custom1.set", tr.Hash, "kept")
 
 		start := time.Now()
 		if rt.Version.Legacy() {
 			call(t, rt, "system.shutdown.normal")
-		} else if _, err := tryCall(rt, "system.shutdown.normal"); err == nil {
-			// 0.16.17 exits without answering.
-			t.Errorf("system.shutdown.normal answered on %s", rt.Version.Name)
+		} else {
+			// 0.16.17 answers or not: it exits at once, often before the
+			// reply is written.
+			tryCall(rt, "system.shutdown.normal")
 		}
 		waitFor(t, "rTorrent to exit", func() bool { return rt.PID() == 0 })
 		t.Logf("normal shutdown took %v", time.Since(start))

@@ -15,6 +15,8 @@ type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // from Wait; read only after done is closed
+	// nudge: repeat SIGTERM until rTorrent exits (0.9.8; see stop).
+	nudge bool
 }
 
 func (p *process) wait() {
@@ -69,7 +71,10 @@ func (p *process) awaitReady(socket string, timeout time.Duration) error {
 // 0.6-0.95 s to act on, apparently until rTorrent's main loop next wakes
 // from its poll (system.shutdown.normal, which runs inside rTorrent, exits
 // in ~45 ms); repeating the signal wakes it, and a stop takes ~15 ms. A repeated SIGTERM only repeats the quick-shutdown
-// request; the self-tests check that the session still survives.
+// request; the self-tests check that the session still survives. 0.16.17
+// acts on the first SIGTERM at once, and a second one can cut its session
+// save short (measured: a d.custom1 set before the stop was lost under
+// load), so it gets one.
 func (p *process) stop() {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		p.kill()
@@ -86,7 +91,9 @@ func (p *process) stop() {
 			_ = signalGroup(p.cmd.Process.Pid, syscall.SIGKILL)
 			return
 		case <-nudge.C:
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			if p.nudge {
+				_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			}
 		case <-deadline.C:
 			p.kill()
 			return
