@@ -176,7 +176,6 @@ func (d *download) trackerGroups() [][]*trackerEntry {
 	return groups
 }
 
-
 // bitfield is a set of piece indexes, packed as in BitTorrent's bitfield
 // message (piece 0 is the high bit of byte 0).
 type bitfield []byte

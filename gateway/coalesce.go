@@ -53,18 +53,21 @@ type CoalesceOptions struct {
 
 	// OnWrite, if set, is called after each call that is not read-only
 	// (and so was not coalesced) has been answered, or failed after it may
-	// have reached rTorrent. targets are the info hashes (40 uppercase hex
-	// digits) the call names: the target of a download, file, tracker or
-	// peer command, the targets of system.multicall's entries, the torrent
-	// load.raw* adds. Empty means the call names none (a setting, a load by
+	// have reached rTorrent, before the client gets the answer: once per
+	// call, and for a system.multicall once per entry that is not
+	// read-only. targets are the info hashes (40 uppercase hex digits) the
+	// call names: the target of a download, file, tracker or peer command,
+	// the torrent load.raw* adds. Empty means the call names none (a setting, a load by
 	// URL, a write inside a multicall over a view). It must not block: the
 	// poller's targeted refresh belongs here.
 	OnWrite func(method string, targets []string)
 
 	// Fresh, if set, may answer a read-only call from state rtgate already
-	// holds fresh (the poller's), without asking rTorrent; ok false sends
-	// the call upstream. It must not block.
-	Fresh func(method string, params []xmlrpc.Value) (v xmlrpc.Value, ok bool)
+	// holds fresh (the poller's Answer), without asking rTorrent; ok false
+	// sends the call upstream. version names the state the answer comes
+	// from: the answers of one call with one version are equal, and are
+	// encoded once for every client (zero: not cached). It must not block.
+	Fresh func(method string, params []xmlrpc.Value) (v xmlrpc.Value, version uint64, ok bool)
 
 	// Version, if set, returns the backend's version as
 	// system.client_version gives it, or "" while it is not known (the
@@ -92,6 +95,9 @@ type Coalescer struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+
+	answers answerCache
+	counts  counters
 }
 
 // NewCoalescer returns a Coalescer calling backend. A nil opts means the
@@ -180,7 +186,9 @@ func (c *Coalescer) listMethods(ctx context.Context, version string, params []xm
 }
 
 func (c *Coalescer) call(ctx context.Context, method string, params []xmlrpc.Value) (xmlrpc.Value, error) {
+	k := &c.counts[classOf(method)]
 	if !policy.ReadOnly(method, params) {
+		k.writes.Add(1)
 		if err := c.beforeWrite(ctx, []call{{method, params}}); err != nil {
 			return xmlrpc.Value{}, err
 		}
@@ -190,21 +198,25 @@ func (c *Coalescer) call(ctx context.Context, method string, params []xmlrpc.Val
 		}
 		return v, err
 	}
-	if c.opts.Fresh != nil {
-		if v, ok := c.opts.Fresh(method, params); ok {
-			return v, nil
-		}
+	if v, _, ok := c.fresh(method, params); ok {
+		k.fresh.Add(1)
+		return v, nil
 	}
 	if c.opts.Window < 0 {
+		k.upstream.Add(1)
 		return c.callUpstream(ctx, method, params)
 	}
 	key, err := flightKey('c', method, params)
 	if err != nil {
+		k.upstream.Add(1)
 		return c.callUpstream(ctx, method, params)
 	}
 	f, leader := c.join(ctx, key)
 	if leader {
+		k.upstream.Add(1)
 		go c.runCall(f, method, params)
+	} else {
+		k.coalesced.Add(1)
 	}
 	select {
 	case <-f.ready:
@@ -264,16 +276,19 @@ func (c *Coalescer) forward(ctx context.Context, method string, params []xmlrpc.
 		return encodedReply(v, err)
 	}
 	readOnly := policy.ReadOnly(method, params)
-	if readOnly && c.opts.Fresh != nil {
-		if v, ok := c.opts.Fresh(method, params); ok {
-			return encodedReply(v, nil)
-		}
-	}
 	key := ""
 	if readOnly {
 		k, err := flightKey('r', method, params)
 		if err == nil {
 			key = k
+		}
+		if v, ver, ok := c.fresh(method, params); ok {
+			c.counts[classOf(method)].fresh.Add(1)
+			b, err := c.freshXML(key, v, ver)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", errBadUpstreamValue, err)
+			}
+			return &rawReply{contentType: "text/xml", contentLength: int64(len(b)), body: io.NopCloser(bytes.NewReader(b))}, nil
 		}
 	}
 	return c.forwardBytes(ctx, "text/xml", body, readOnly, key, []call{{method, params}})
@@ -291,7 +306,13 @@ type call struct {
 // (key names it; "" never joins); another is reported to OnWrite, with
 // the calls it makes, once it may have reached rTorrent.
 func (c *Coalescer) forwardBytes(ctx context.Context, contentType string, body []byte, readOnly bool, key string, calls []call) (*rawReply, error) {
+	class := 4
+	if len(calls) == 1 {
+		class = classOf(calls[0].method)
+	}
+	k := &c.counts[class]
 	if !readOnly {
+		k.writes.Add(1)
 		if err := c.beforeWrite(ctx, calls); err != nil {
 			return nil, err
 		}
@@ -304,11 +325,15 @@ func (c *Coalescer) forwardBytes(ctx context.Context, contentType string, body [
 		return reply, err
 	}
 	if c.opts.Window < 0 || key == "" {
+		k.upstream.Add(1)
 		return c.doRaw(ctx, contentType, body)
 	}
 	f, leader := c.join(ctx, key)
 	if leader {
+		k.upstream.Add(1)
 		go c.runRaw(f, contentType, body)
+	} else {
+		k.coalesced.Add(1)
 	}
 	select {
 	case <-f.ready:
@@ -476,9 +501,22 @@ func (c *Coalescer) wrote(calls []call) {
 		c.removeLocked(f)
 	}
 	c.mu.Unlock()
-	if c.opts.OnWrite != nil {
-		for _, w := range calls {
+	if c.opts.OnWrite == nil {
+		return
+	}
+	for _, w := range calls {
+		if w.method != "system.multicall" || len(w.params) != 1 {
 			c.opts.OnWrite(w.method, callTargets(w.method, w.params, nil))
+			continue
+		}
+		// Each write a multicall makes, on its own: a batch of settings
+		// is a batch of settings.
+		for _, e := range w.params[0].Values() {
+			name, _ := e.Member("methodName")
+			args, _ := e.Member("params")
+			if !policy.ReadOnly(name.String(), args.Values()) {
+				c.opts.OnWrite(name.String(), callTargets(name.String(), args.Values(), nil))
+			}
 		}
 	}
 }

@@ -185,11 +185,13 @@ func (h *Handler) serveNativeJSON(w http.ResponseWriter, r *http.Request, body [
 			continue
 		}
 		ro := policy.ReadOnly(q.Method, q.Params)
-		if ro && h.up.opts.Fresh != nil {
-			if v, ok := h.up.opts.Fresh(q.Method, q.Params); ok {
+		if ro {
+			if v, ver, ok := h.up.fresh(q.Method, q.Params); ok {
+				h.up.counts[classOf(q.Method)].fresh.Add(1)
 				verbatim = false
 				if q.ID != nil {
-					answers[i] = jsonrpc.AppendResult(nil, q.ID, v)
+					key, _ := flightKey('j', q.Method, q.Params)
+					answers[i] = jsonrpc.AppendRawResult(nil, q.ID, h.up.freshJSON(key, v, ver))
 				}
 				continue
 			}

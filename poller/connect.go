@@ -21,7 +21,10 @@ type conn struct {
 
 	sweepCall     rtorrent.MethodCall   // d.multicall2 over main with every column
 	fastCalls     []rtorrent.MethodCall // d.multicall2 over started and hashing with the fast columns
+	fastViews     []string              // the views of fastCalls
 	transferCalls []rtorrent.MethodCall
+	hasFiltered   bool // d.multicall.filtered
+	hooks         hooks
 }
 
 // connect asks the backend what it is and offers, sweeps every download
@@ -81,22 +84,32 @@ func (p *Poller) connect(ctx context.Context) error {
 	if views["started"] && views["hashing"] {
 		// rTorrent's own views: started is d.state=1 (paused ones
 		// included), hashing is d.hashing≠0, whether started or not.
-		for _, view := range []string{"started", "hashing"} {
-			c.fastCalls = append(c.fastCalls, rtorrent.MethodCall{Method: "d.multicall2", Params: strs(append([]string{"", view}, fast...)...)})
-		}
+		c.fastViews = []string{"started", "hashing"}
 	} else {
 		// A backend without them: the fast fields of every download.
-		c.fastCalls = []rtorrent.MethodCall{{Method: "d.multicall2", Params: strs(append([]string{"", "main"}, fast...)...)}}
+		c.fastViews = []string{"main"}
 	}
+	for _, view := range c.fastViews {
+		c.fastCalls = append(c.fastCalls, rtorrent.MethodCall{Method: "d.multicall2", Params: strs(append([]string{"", view}, fast...)...)})
+	}
+	c.hasFiltered = has("d.multicall.filtered")
 	for _, col := range c.trSchema.cols {
 		c.transferCalls = append(c.transferCalls, rtorrent.MethodCall{Method: col.method, Params: strs("")})
 	}
 	c.hasSize = c.hasSize && views["main"]
+	c.hooks = p.installHooks(ctx, has)
+	rel, _ := rtorrent.ParseRelease(c.version)
+	p.mu.Lock()
+	p.rm.has, p.rm.hooks, p.rm.dMulticall = methods, c.hooks.on, rel.AtLeast(0, 16)
+	p.mu.Unlock()
 
 	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Backend: p.opts.Backend, Version: c.version, PID: c.pid, Since: p.now()})
 	if err != nil {
 		return err
 	}
+	// A resync: the log holds only what happened since the hooks were
+	// installed, the diffs what happened while the poller was away.
+	b.exact = false
 	p.commit(b)
 	p.conn = c
 	p.log.Info("poller: connected", "version", c.version, "pid", c.pid, "downloads", len(b.next)+len(b.same))
@@ -105,21 +118,53 @@ func (p *Poller) connect(ctx context.Context) error {
 }
 
 // sweep reads every field of every download and the transfer figures,
-// into a builder holding the whole state (health, if not nil, goes with it).
+// into a builder holding the whole state (health, if not nil, goes with it),
+// with everything the read model holds. With the event hooks on, it reads
+// and empties their log first: what happened before is in the sweep.
 func (p *Poller) sweep(ctx context.Context, c *conn, h *Health) (*builder, error) {
-	calls := append([]rtorrent.MethodCall{c.sweepCall}, c.transferCalls...)
+	var calls []rtorrent.MethodCall
+	if c.hooks.on {
+		calls = append(calls, c.hooks.readCalls(p.now())...)
+	}
+	calls = append(calls, c.sweepCall)
+	calls = append(calls, c.transferCalls...)
+	plan := p.planReadModel(c, true)
+	calls = append(calls, plan.calls...)
 	res, err := p.multicall(ctx, calls)
 	if err != nil {
 		return nil, err
 	}
-	b := p.sweepBuilder(c)
+	if c.hooks.on {
+		hr, err := parseHookRead(res[:4], c.hooks.gen)
+		if err != nil {
+			return nil, err
+		}
+		res = res[4:]
+		b := p.sweepBuilder(c)
+		if hr.lost {
+			c.hooks.on = false
+		} else {
+			c.hooks.gen = hr.gen
+			b.hooked, b.exact, b.hooksOn, b.readLog = hr.events, hr.exact, true, true
+		}
+		return p.finishSweep(c, b, h, plan, res)
+	}
+	return p.finishSweep(c, p.sweepBuilder(c), h, plan, res)
+}
+
+// finishSweep reads a sweep's results after the hooks' into b.
+func (p *Poller) finishSweep(c *conn, b *builder, h *Health, plan rmPlan, res []rtorrent.Result) (*builder, error) {
+	var err error
 	b.health = h
 	if err := p.putSweep(b, res[0]); err != nil {
 		return nil, err
 	}
-	if b.transfer, err = decodeTransfer(c, res[1:]); err != nil {
+	if b.transfer, err = decodeTransfer(c, res[1:1+len(c.transferCalls)]); err != nil {
 		return nil, err
 	}
+	res = res[1+len(c.transferCalls):]
+	plan.read(c, res, &b.rm)
+	b.rm.sweep, b.rm.viewsRead, b.rm.globsRead = true, true, true
 	p.lastSweep = p.now()
 	return b, nil
 }

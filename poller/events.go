@@ -20,7 +20,36 @@ const (
 	EventHashDone   = "event.download.hash_done"   // d.hashing became 0
 	EventActive     = "event.download.active"      // traffic began: d.up.rate + d.down.rate became non-zero
 	EventInactive   = "event.download.inactive"    // traffic stopped: both rates became 0
+
+	// Events polling cannot see, which only the event hooks report.
+	EventHashRemoved     = "event.download.hash_removed"      // a hash check was dropped (a close during it, a stop of a check)
+	EventHashFailed      = "event.download.hash_failed"       // a hash check could not read the data
+	EventHashFinalFailed = "event.download.hash_final_failed" // the check after a finish found bad chunks
 )
+
+// hookedEvents returns a delta's events when the event hooks are on: the
+// lifecycle events are those the hooks logged, in rTorrent's order and
+// with everything that happened between two polls (a hash check that
+// began and ended, an erase and a load of the same download), and the
+// diffs give the traffic events (active, inactive). A poll that did not
+// read the log (a refresh after a call through rtgate) publishes no
+// lifecycle event: the next tick reads them from the log. When the log
+// missed events (exact false), a download the log says nothing of gets
+// the events its diff shows.
+func hookedEvents(derived []event, hooked []hookEvent, readLog, exact bool, at int64) []event {
+	var out []event
+	logged := map[string]bool{}
+	for _, e := range hooked {
+		out = append(out, event{name: e.name, target: e.hash, at: at})
+		logged[e.hash] = true
+	}
+	for _, e := range derived {
+		if e.name == EventActive || e.name == EventInactive || readLog && !exact && !logged[e.target] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // event is one download event, published on the "events" topic as
 // {"event":"event.download.finished","target":"<HASH>","timestamp":<ms>},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,12 +58,14 @@ func faultEntry(code int64, msg string) xmlrpc.Value {
 }
 
 // tickIndex returns the index of the fast started-view poll in a tick's
-// entries, or -1 if these are not a tick's.
+// entries (after the event hooks' calls, system.pid and view.size), or -1
+// if these are not a tick's.
 func tickIndex(methods []string) int {
-	if len(methods) < 3 || methods[0] != "system.pid" || methods[1] != "view.size" {
+	i := slices.Index(methods, "system.pid")
+	if i < 0 || len(methods) < i+3 || methods[i+1] != "view.size" {
 		return -1
 	}
-	return 2
+	return i + 2
 }
 
 // syncBuffer is a log destination safe for concurrent writes.
@@ -114,7 +117,7 @@ func TestFaults(t *testing.T) {
 				name: "string where an integer belongs",
 				inject: func(_ context.Context, ms []string, v xmlrpc.Value, err error) (xmlrpc.Value, error) {
 					if i := tickIndex(ms); i >= 0 && err == nil {
-						v = replace(v, 1, xmlrpc.NewArray(xmlrpc.NewString("many")))
+						v = replace(v, i-1, xmlrpc.NewArray(xmlrpc.NewString("many")))
 					}
 					return v, err
 				},
@@ -237,8 +240,8 @@ func TestRestartBehindTheBack(t *testing.T) {
 			inject func(methods []string, v xmlrpc.Value) xmlrpc.Value
 		}{
 			{"another pid", func(ms []string, v xmlrpc.Value) xmlrpc.Value {
-				if ms[0] == "system.pid" {
-					return replace(v, 0, xmlrpc.NewArray(xmlrpc.NewInt(v.Index(0).Index(0).Int()+1)))
+				if i := slices.Index(ms, "system.pid"); i >= 0 && len(ms) > 1 {
+					return replace(v, i, xmlrpc.NewArray(xmlrpc.NewInt(v.Index(i).Index(0).Int()+1)))
 				}
 				return v
 			}},

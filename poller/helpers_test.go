@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,8 +67,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // fixture is a running Poller on a backend, with a hub of its topics.
 type fixture struct {
 	*backend
-	p   *poller.Poller
-	hub *topics.Hub
+	p       *poller.Poller
+	hub     *topics.Hub
+	stopRun func()
 }
 
 // startPoller runs a Poller of b until the test ends, and waits until it
@@ -79,16 +81,25 @@ func startPoller(t *testing.T, b *backend, opts *poller.Options) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 		hub.Close()
 	})
 	waitFor(t, "the poller connects", func() bool { return p.Health().State == poller.StateConnected })
-	return &fixture{backend: b, p: p, hub: hub}
+	return &fixture{backend: b, p: p, hub: hub, stopRun: stop}
 }
+
+// stop ends the poller's Run and waits for it.
+func (f *fixture) stop() { f.stopRun() }
 
 // client is one subscriber that keeps, per topic, the state its messages
 // build, as a gateway client would.

@@ -66,6 +66,19 @@ type Options struct {
 	// Now is the clock of event timestamps, Health times and sweep
 	// scheduling (timers use the real clock). Nil means time.Now.
 	Now func() time.Time
+
+	// NoEventHooks leaves rTorrent's event handlers alone: the poller
+	// then notices downloads added, erased, started and stopped by other
+	// clients from view.size and the started view alone (an erase and a
+	// load within one tick wait for the next sweep), and Answer lists no
+	// view. By default the poller installs its hooks (see hooks.go)
+	// wherever rTorrent has the commands they need.
+	NoEventHooks bool
+
+	// ForgetAfter is how long what Answer learned (views, fields, global
+	// getters) is kept polled after the last read asking for it. Zero
+	// means 5 minutes.
+	ForgetAfter time.Duration
 }
 
 // Poller polls one backend into a state of torrents, transfer figures and
@@ -96,8 +109,9 @@ type Poller struct {
 	reqTries map[string]int // hashes never seen yet, by refreshes tried
 	reqTimer *time.Timer    // brings the retries back; stopped when Run returns
 
-	mu        sync.Mutex // guards st and the registrations; never held while calling out
+	mu        sync.Mutex // guards st, rm and the registrations; never held while calling out
 	st        state
+	rm        readModel
 	producers map[*stateProducer]*topics.Topic
 	details   map[*detailProducer]*topics.Topic
 }
@@ -116,6 +130,9 @@ func New(c Caller, opts *Options) *Poller {
 	}
 	if o.RefreshMax <= 0 {
 		o.RefreshMax = 32
+	}
+	if o.ForgetAfter <= 0 {
+		o.ForgetAfter = 5 * time.Minute
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -145,6 +162,7 @@ func New(c Caller, opts *Options) *Poller {
 		producers: map[*stateProducer]*topics.Topic{},
 		details:   map[*detailProducer]*topics.Topic{},
 	}
+	p.rm = newReadModel()
 	p.st.torrents = map[string]*row{}
 	p.st.fast = map[string]struct{}{}
 	p.st.health = Health{State: StateConnecting, Backend: o.Backend, Since: o.Now()}
@@ -166,6 +184,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	defer close(p.done)
 	defer p.stopRetries()
+	defer p.unhook(ctx)
 
 	attempt := 0 // failed connection attempts since the last success
 	var lastErr error
@@ -236,6 +255,21 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// unhook removes the event hooks when Run returns, within a few seconds
+// of its end whatever the state of the backend.
+func (p *Poller) unhook(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	if p.acquire(ctx) != nil {
+		return
+	}
+	defer p.release()
+	if p.conn != nil && p.conn.hooks.on {
+		p.removeHooks(ctx)
+		p.conn.hooks.on = false
+	}
 }
 
 // setPollError publishes, while connected, that the last poll failed

@@ -45,6 +45,9 @@ func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
 		return nil
 	}
 	b := p.newBuilder()
+	b.rm.init()
+	b.rm.seq = p.writeSeq()
+	b.hooksOn = c.hooks.on
 	wants := p.detailWants(c, hs)
 	extra := make([]rtorrent.MethodCall, len(wants))
 	for i, w := range wants {
@@ -52,6 +55,10 @@ func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
 	}
 	res, err := p.fetch(ctx, c, b, hs, extra)
 	if err != nil {
+		return err
+	}
+	// A call that changed downloads may have moved them between views.
+	if err := p.readViews(ctx, c, b); err != nil {
 		return err
 	}
 	p.commit(b)
@@ -220,11 +227,23 @@ func (p *Poller) fetch(ctx context.Context, c *conn, b *builder, hashes []string
 			}
 		}
 	}
+	fieldCall, fields, withFields := p.fieldFetchCall(c, hashes)
+	if withFields {
+		calls = append(calls, fieldCall)
+	}
 	calls = append(calls, extra...)
 	res, err := p.multicall(ctx, calls)
 	if err != nil {
 		return nil, err
 	}
+	b.rm.init()
+	if withFields {
+		// The learned fields of the downloads read: a fault leaves them
+		// to the next sweep (answers wait for it).
+		readFieldRows(res[len(hashes)*len(cols)], fields, b.rm.rowVals)
+		res = slices.Delete(res, len(hashes)*len(cols), len(hashes)*len(cols)+1)
+	}
+	b.rm.rowsRead = append(b.rm.rowsRead, hashes...)
 	vals := make([]value, len(cols))
 hashes:
 	for k, h := range hashes {

@@ -64,6 +64,16 @@ type builder struct {
 	transfer *row
 	health   *Health
 	at       int64 // ms, for events
+
+	rm rmUpdate // what the poll read for the read model
+
+	// hooked: the lifecycle events the event hooks logged, in rTorrent's
+	// order; exact when that is all of them, which then replace the
+	// lifecycle events derived from the diffs.
+	hooked  []hookEvent
+	exact   bool
+	hooksOn bool // the hooks are on: lifecycle events come from their log
+	readLog bool // this poll read the log
 }
 
 func (p *Poller) newBuilder() *builder {
@@ -177,12 +187,16 @@ func (p *Poller) commit(b *builder) *delta {
 			}
 		}
 	}
-	if !d.reset && d.torrents.empty() && d.transfer == nil && d.health == nil {
+	if st.loaded && b.hooksOn {
+		d.events = hookedEvents(d.events, b.hooked, b.readLog, b.exact, b.at)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.applyReadModel(&b.rm, d.torrents.removed, d.reset)
+	if !d.reset && d.torrents.empty() && d.transfer == nil && d.health == nil && len(d.events) == 0 {
 		return nil
 	}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if d.reset {
 		st.torrents = b.next
 		st.fast = map[string]struct{}{}

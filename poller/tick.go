@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
@@ -26,6 +27,10 @@ func (p *Poller) tick(ctx context.Context) error {
 	sweep := p.opts.FullSweep > 0 && start.Sub(p.lastSweep) >= p.opts.FullSweep
 
 	var calls []rtorrent.MethodCall
+	hooked := c.hooks.on
+	if hooked {
+		calls = append(calls, c.hooks.readCalls(start)...)
+	}
 	if c.hasPID {
 		calls = append(calls, rtorrent.MethodCall{Method: "system.pid", Params: nil})
 	}
@@ -42,12 +47,21 @@ func (p *Poller) tick(ctx context.Context) error {
 	for _, w := range wants {
 		calls = append(calls, w.call)
 	}
+	plan := p.planReadModel(c, sweep)
+	calls = append(calls, plan.calls...)
 	res, err := p.multicall(ctx, calls)
 	if err != nil {
 		return err
 	}
 
 	i := 0
+	var hr hookRead
+	if hooked {
+		if hr, err = parseHookRead(res[:4], c.hooks.gen); err != nil {
+			return err
+		}
+		i += 4
+	}
 	if c.hasPID {
 		if err := res[i].Err("system.pid"); err != nil {
 			return err
@@ -107,16 +121,99 @@ func (p *Poller) tick(ctx context.Context) error {
 		}
 	}
 
+	details := res[i : i+len(wants)]
+	plan.read(c, res[i+len(wants):], &b.rm)
+
+	// What the event hooks say happened since the last poll: the
+	// downloads named are read in full, and the views again.
+	lifecycle := false
+	if hooked {
+		switch {
+		case hr.lost:
+			c.hooks.on, lifecycle = false, true
+			p.log.Info("poller: event hooks gone; installing them again")
+		default:
+			c.hooks.gen = hr.gen
+			b.hooked, b.exact, b.hooksOn, b.readLog = hr.events, hr.exact, true, true
+			lifecycle = len(hr.events) > 0 || !hr.exact
+			if !sweep {
+				for _, e := range hr.events {
+					if !slices.Contains(b.unknown, e.hash) {
+						b.unknown = append(b.unknown, e.hash)
+					}
+				}
+			}
+		}
+	}
 	if !sweep {
-		if b, err = p.settle(ctx, c, b, size); err != nil {
+		// An incomplete log may hide an erase and a load in one tick:
+		// list every hash.
+		force := hooked && (hr.lost || !hr.exact)
+		if b, err = p.settle(ctx, c, b, size, force); err != nil {
 			return err
 		}
-	} else {
-		p.lastSweep = start
+		if b.sweep {
+			sweep = true
+		} else if lifecycle || b.changedMembers() {
+			if err := p.readViews(ctx, c, b); err != nil {
+				return err
+			}
+		}
 	}
+	if sweep {
+		p.lastSweep = start
+		b.rm.sweep, b.rm.viewsRead = true, true
+	}
+	// The plan read every global when a setting had changed (and the
+	// transfer figures are read every tick).
+	b.rm.globsRead = true
 	p.commit(b)
 	p.publish()
-	p.publishDetails(wants, res[i:])
+	p.publishDetails(wants, details)
+	if hooked && hr.lost {
+		c.hooks = p.installHooks(ctx, p.hasMethod)
+		p.setHooks(c.hooks.on)
+	}
+	return nil
+}
+
+// changedMembers reports whether the poll adds or removes downloads, or
+// moves one in or out of the started and hashing views.
+func (b *builder) changedMembers() bool {
+	if len(b.gone) > 0 {
+		return true
+	}
+	for h, r := range b.next {
+		old := b.st.torrents[h]
+		if old == nil || isFast(b.schema, old) != isFast(b.schema, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// readViews reads every asked view's hash list into b.
+func (p *Poller) readViews(ctx context.Context, c *conn, b *builder) error {
+	p.mu.Lock()
+	var views []string
+	for name, v := range p.rm.views {
+		if !v.failed {
+			views = append(views, name)
+		}
+	}
+	seq := p.rm.seq
+	p.mu.Unlock()
+	if len(views) > 0 {
+		pl := rmPlan{seq: seq, views: views, calls: c.rmCalls(views, nil, nil, nil)}
+		res, err := p.multicall(ctx, pl.calls)
+		if err != nil {
+			return err
+		}
+		seqBefore := b.rm.seq
+		pl.read(c, res, &b.rm)
+		b.rm.seq = min(seqBefore, seq)
+	}
+	b.rm.viewsRead = true
 	return nil
 }
 
@@ -156,13 +253,15 @@ func (p *Poller) mergeFast(b *builder, r rtorrent.Result, seen map[string]struct
 // fast poll could not account for, then, if the main view's size still
 // disagrees, lists every hash to find the downloads that came and went.
 // Past Options.RefreshMax downloads to read, it sweeps instead.
-func (p *Poller) settle(ctx context.Context, c *conn, b *builder, size int) (*builder, error) {
+func (p *Poller) settle(ctx context.Context, c *conn, b *builder, size int, force bool) (*builder, error) {
 	escalate := func() (*builder, error) {
 		sb, err := p.sweep(ctx, c, nil)
 		if err != nil {
 			return nil, err
 		}
 		sb.transfer = b.transfer
+		sb.hooked, sb.exact = append(b.hooked, sb.hooked...), b.exact && sb.exact
+		sb.hooksOn, sb.readLog = b.hooksOn || sb.hooksOn, b.readLog || sb.readLog
 		return sb, nil
 	}
 	if len(b.unknown) > p.opts.RefreshMax {
@@ -173,7 +272,7 @@ func (p *Poller) settle(ctx context.Context, c *conn, b *builder, size int) (*bu
 			return nil, err
 		}
 	}
-	if size < 0 || size == b.count() {
+	if !force && (size < 0 || size == b.count()) {
 		return b, nil
 	}
 

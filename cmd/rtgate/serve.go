@@ -157,15 +157,11 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		Raw:     raw,
 		Timeout: cfg.RTorrent.Timeout,
 		// A write through rtgate is published at once, not at the next
-		// tick. Writes that name no download (settings, loads by URL)
-		// show at the next tick, which notices added downloads.
-		OnWrite: func(_ string, targets []string) {
-			if len(targets) > 0 {
-				s.poller.RequestRefresh(targets...)
-			}
-		},
-		// What the poller read this second is not asked again (Flood's
-		// transfer summary, every 2 s per Flood).
+		// tick, and reads after it wait for what it changed to be read
+		// again (read-your-writes).
+		OnWrite: s.poller.NoteWrite,
+		// Reads the poller holds the answer to are answered from its
+		// state: Flood's and ruTorrent's polls, getters, settings.
 		Fresh: s.poller.Answer,
 		// The version the poller last connected to: shims, and JSON
 		// upstream as JSON to an rTorrent that speaks it.

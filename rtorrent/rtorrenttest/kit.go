@@ -231,3 +231,34 @@ func (i *Instance) WaitSaved(t testing.TB, hash string) {
 		return true
 	})
 }
+
+// Call is one recorded XML-RPC call: its decoded method and params, and
+// the request body as the client sent it.
+type Call struct {
+	Method string
+	Params []xmlrpc.Value
+	Body   []byte
+}
+
+// RuTorrentPoll returns the three calls ruTorrent (Novik/ruTorrent
+// ee8e46f6, default plugins) makes every 2.5 s to refresh its list, as
+// captured byte for byte from its traffic to this rTorrent version
+// (testdata/rutorrent/poll-<version>/): the list (d.multicall2 of 46
+// fields; d.multicall on 0.16), the global totals and max rates, and the
+// open HTTP connections and sockets.
+func RuTorrentPoll(v Version) []Call {
+	var out []Call
+	for _, name := range []string{"list", "totals", "sockets"} {
+		path := filepath.Join(repoRoot(), "testdata", "rutorrent", "poll-"+v.Name, name+".xml")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			panic(fmt.Sprintf("rtorrenttest: ruTorrent's capture: %v", err))
+		}
+		method, params, err := xmlrpc.DecodeCall(bytes.NewReader(b))
+		if err != nil {
+			panic(fmt.Sprintf("rtorrenttest: %s: %v", path, err))
+		}
+		out = append(out, Call{Method: method, Params: params, Body: b})
+	}
+	return out
+}
