@@ -25,37 +25,12 @@ func sv(ss ...string) []xmlrpc.Value {
 	return out
 }
 
-// library loads downloads in every state a list shows: stopped with a tag
-// and an added time, started and seeding with a tracker, paused, started
-// without its data (leeching), multi-file and stopped, in a custom view.
-// It returns their hashes by name.
-func library(t *testing.T, b *backend) map[string]string {
-	t.Helper()
-	dir := b.rt.DownloadDir
-	mk := func(name string, opts *rtorrenttest.TorrentOptions) rtorrenttest.Torrent {
-		return rtorrenttest.MakeTorrent(t, dir, name, 64<<10, opts)
-	}
-	stopped := mk("a-stopped", nil)
-	rtorrenttest.Load(t, b.c, stopped, &rtorrenttest.LoadOptions{Commands: []string{`d.custom1.set="tag one"`, "d.custom.set=addtime,1700000000"}})
-	seeding := mk("b-seeding", &rtorrenttest.TorrentOptions{Announce: "http://127.0.0.1:1/announce"})
-	rtorrenttest.Load(t, b.c, seeding, &rtorrenttest.LoadOptions{Start: true})
-	paused := mk("c-paused", nil)
-	rtorrenttest.Load(t, b.c, paused, &rtorrenttest.LoadOptions{Start: true})
-	b.call(t, "d.pause", paused.Hash)
-	leeching := rtorrenttest.MakeTorrentBytes(t, "d-leeching", 64<<10)
-	rtorrenttest.Load(t, b.c, leeching, &rtorrenttest.LoadOptions{Start: true})
-	multi := mk("e-multi", &rtorrenttest.TorrentOptions{Files: 3})
-	rtorrenttest.Load(t, b.c, multi, nil)
-	b.call(t, "view.add", "", "rtgatetest")
-	b.call(t, "view.set_visible", multi.Hash, "rtgatetest")
-	return map[string]string{"stopped": stopped.Hash, "seeding": seeding.Hash, "paused": paused.Hash, "leeching": leeching.Hash, "multi": multi.Hash}
-}
-
-// libraryPoller is a poller over a fresh rTorrent holding library.
+// libraryPoller is a poller over a fresh rTorrent holding rtorrenttest.LoadMix.
 func libraryPoller(t *testing.T, opts *poller.Options) (*fixture, map[string]string) {
 	t.Helper()
 	b := startBackend(t, nil)
-	hashes := library(t, b)
+	m := rtorrenttest.LoadMix(t, b.rt, b.c)
+	hashes := map[string]string{"stopped": m.Stopped, "seeding": m.Seeding, "paused": m.Paused, "leeching": m.Leeching, "multi": m.Multi}
 	return startPoller(t, b, opts), hashes
 }
 
@@ -206,10 +181,9 @@ func TestAnswerReadYourWrites(t *testing.T) {
 	t.Parallel()
 	rtorrenttest.Each(t, func(t *testing.T) {
 		t.Parallel()
-		b := startBackend(t, nil)
-		hashes := library(t, b)
 		// No tick while the test runs: only NoteWrite's refresh reads.
-		f := startPoller(t, b, &poller.Options{Interval: time.Hour, FullSweep: -1})
+		f, hashes := libraryPoller(t, &poller.Options{Interval: time.Hour, FullSweep: -1})
+		b := f.backend
 		h := hashes["stopped"]
 		custom1 := call{name: "d.custom1", method: "d.custom1", params: sv(h)}
 		list := call{name: "list", method: "d.multicall2", params: sv("", "main", "d.hash=", "d.custom1=")}

@@ -56,6 +56,17 @@ type PollConfig struct {
 	// FullSweep is the time between reads of every field of every
 	// download, which catch changes other clients made. Zero means 30 s.
 	FullSweep time.Duration `yaml:"full_sweep"`
+	// AnswerReads answers the legacy doors' reads from the poller's
+	// state when it holds them (docs/freshness.md): Flood's and
+	// ruTorrent's polls, getters, settings. False sends every read to
+	// rTorrent (coalesced). Default true.
+	AnswerReads bool `yaml:"answer_reads"`
+	// EventHooks installs rtgate's event handlers in rTorrent over RPC
+	// (no execute; removed when rtgate stops), which report every
+	// download event at the next tick and make lists answered from state
+	// exact. False leaves rTorrent's handlers alone: lists then go to
+	// rTorrent. Default true.
+	EventHooks bool `yaml:"event_hooks"`
 }
 
 // ListenConfig says where the front doors listen. An empty address turns
@@ -158,7 +169,7 @@ func DefaultConfig() Config {
 	return Config{
 		Backend:  "auto",
 		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4},
-		Poll:     PollConfig{Interval: time.Second, FullSweep: 30 * time.Second},
+		Poll:     PollConfig{Interval: time.Second, FullSweep: 30 * time.Second, AnswerReads: true, EventHooks: true},
 		Listen:   ListenConfig{HTTP: "127.0.0.1:5080", SCGI: filepath.Join(dataHome(), "rtgate", "rpc.sock"), SCGIMode: 0o660},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtgate/rtgate/gateway"
 	"github.com/rtgate/rtgate/internal/floodtest"
 	"github.com/rtgate/rtgate/rtorrent/rtorrenttest"
 )
@@ -28,17 +29,19 @@ func TestFloodThroughRtgate(t *testing.T) {
 
 func testFlood(t *testing.T, xmlOnly bool) {
 	rt := rtorrenttest.Start(t, nil)
+	// rtgate talks to rTorrent through a proxy that counts its requests.
+	proxy := rt.NewProxy(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "rtgate.sock")
 	conf := filepath.Join(dir, "rtgate.yml")
 	// Flood sets the download directory inside every load: the default
 	// policy allows it below rTorrent's own directory.default.
 	yml := fmt.Sprintf("rtorrent:\n  address: %s\nlisten:\n  http: \"\"\n  scgi: %s\n  xml_only: %v\npoll:\n  interval: 200ms\n",
-		rt.Addr(), sock, xmlOnly)
+		proxy.Addr(), sock, xmlOnly)
 	if err := os.WriteFile(conf, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startRun(t, "-config", conf)
+	gw := startMain(t, nil, "-config", conf)
 
 	gate := floodtest.Start(t, floodtest.Options{RTSocket: sock, AllowedPath: rt.DownloadDir, Tap: true})
 	direct := floodtest.Start(t, floodtest.Options{RTSocket: rt.Socket, AllowedPath: rt.DownloadDir})
@@ -97,6 +100,22 @@ func testFlood(t *testing.T, xmlOnly bool) {
 		t.Fatal(err)
 	}
 	sameList("after stop, start and check-hash")
+
+	// After warm-up, Flood's list polls are answered from rtgate's state:
+	// none reaches rTorrent (which sees rtgate's poller alone), and the
+	// list stays the one a Flood on rTorrent shows.
+	time.Sleep(time.Second) // the refreshes after the writes above
+	listPolls := func() int { return proxy.CountMethod("d.multicall2") + proxy.CountMethod("d.multicall") }
+	polls, fresh := listPolls(), gw.m.stats.reads.Load().Stats()[gateway.ClassList].Fresh
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		sameList("while answered from state")
+	}
+	if n := listPolls() - polls; n != 0 {
+		t.Errorf("%d list polls reached rTorrent after warm-up", n)
+	}
+	if n := gw.m.stats.reads.Load().Stats()[gateway.ClassList].Fresh - fresh; n < 2 {
+		t.Errorf("%d list polls answered from state in 5 s, want Flood's every 2 s", n)
+	}
 
 	// Details.
 	files, err := gate.Contents(ctx, seed.Hash)

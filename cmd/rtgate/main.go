@@ -65,6 +65,9 @@ type stats struct {
 	// panics counts upstream calls that panicked and were answered with a
 	// fault instead.
 	panics atomic.Int64
+	// reads is the doors' way upstream, whose Stats count how reads were
+	// answered (from state, shared, sent upstream); nil until run wires it.
+	reads atomic.Pointer[gateway.Coalescer]
 }
 
 // NewMain returns a Main writing to the given streams.

@@ -147,11 +147,17 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		FullSweep: cfg.Poll.FullSweep,
 		Timeout:   cfg.RTorrent.Timeout,
 		Logger:    m.Logger.With("part", "poller"),
+
+		NoEventHooks: !cfg.Poll.EventHooks,
 	})
 	s.hub = topics.NewHub(s.poller.Factory(), nil)
 	var raw gateway.RawCaller
 	if s.backend.raw != nil {
 		raw = rtorrent.RecoverRaw(s.backend.raw, s.onPanic)
+	}
+	var fresh func(string, []xmlrpc.Value) (xmlrpc.Value, uint64, bool)
+	if cfg.Poll.AnswerReads {
+		fresh = s.poller.Answer
 	}
 	up := gateway.NewCoalescer(upstream, &gateway.CoalesceOptions{
 		Raw:     raw,
@@ -162,7 +168,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 		OnWrite: s.poller.NoteWrite,
 		// Reads the poller holds the answer to are answered from its
 		// state: Flood's and ruTorrent's polls, getters, settings.
-		Fresh: s.poller.Answer,
+		Fresh: fresh,
 		// The version the poller last connected to: shims, and JSON
 		// upstream as JSON to an rTorrent that speaks it.
 		Version: s.backendVersion,
@@ -178,6 +184,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 			return nil
 		},
 	})
+	s.stats.reads.Store(up)
 	rpc := gateway.NewHandler(up, &gateway.HandlerOptions{
 		Policy:   pol,
 		XMLOnly:  cfg.Listen.XMLOnly,

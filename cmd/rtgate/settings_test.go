@@ -40,6 +40,8 @@ var keyTests = map[string][]string{
 	"engine.disable_dht":        {"TestSettingsEngine"},
 	"poll.interval":             {"TestSettingsPoll"},
 	"poll.full_sweep":           {"TestSettingsPoll"},
+	"poll.answer_reads":         {"TestSettingsAnswerReads"},
+	"poll.event_hooks":          {"TestSettingsEventHooks"},
 	"listen.http":               {"TestServeLegacyDoors", "TestServeRefusesUnsafeListeners"},
 	"listen.http_socket":        {"TestSettingsListen"},
 	"listen.scgi":               {"TestServeLegacyDoors"},
@@ -557,4 +559,77 @@ func TestSettingsLog(t *testing.T) {
 	if strings.Contains(out.String(), "level=INFO") {
 		t.Errorf("log.level warn logged info lines:\n%s", out.String())
 	}
+}
+
+// TestSettingsAnswerReads: with poll.answer_reads (the default), a list
+// read again and again reaches rTorrent only while rtgate learns it; with
+// it off, every time.
+func TestSettingsAnswerReads(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		rtorrenttest.Load(t, rt.Client(t), rtorrenttest.MakeTorrentBytes(t, "answer.bin", 16<<10), nil)
+		body, err := xmlrpc.Encoder{}.AppendCall(nil, "d.multicall2", []xmlrpc.Value{xmlrpc.NewString(""), xmlrpc.NewString("main"), xmlrpc.NewString("d.hash="), xmlrpc.NewString("d.name=")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			yaml    string
+			reached int // of the last five reads
+		}{
+			{"poll:\n  interval: 50ms\n", 0},
+			{"poll:\n  interval: 50ms\n  answer_reads: false\n", 5},
+		} {
+			proxy := rt.NewProxy(t)
+			sock := filepath.Join(shortDir(t), "rtgate.sock")
+			s := startMain(t, nil, "-rtorrent", proxy.Addr(), "-scgi", sock, "-http", "", "-config", writeConfig(t, tt.yaml))
+			waitLog(t, s.log, "poller: connected")
+			for range 5 { // learning
+				scgiBody(t, sock, "text/xml", body)
+				time.Sleep(60 * time.Millisecond)
+			}
+			before := proxy.Count(body)
+			for range 5 {
+				scgiBody(t, sock, "text/xml", body)
+			}
+			if got := proxy.Count(body) - before; got != tt.reached {
+				t.Errorf("%q: %d of 5 reads reached rTorrent, want %d", tt.yaml, got, tt.reached)
+			}
+		}
+	})
+}
+
+// TestSettingsEventHooks: with poll.event_hooks (the default) rtgate's
+// handler is on rTorrent's events while it runs; with it off, never.
+func TestSettingsEventHooks(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		direct := rt.Client(t)
+		hooked := func() bool {
+			v, err := direct.Call(t.Context(), "method.list_keys", xmlrpc.NewString(""), xmlrpc.NewString("event.download.erased"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range v.Values() {
+				if k.String() == "~rtgate" {
+					return true
+				}
+			}
+			return false
+		}
+		for _, tt := range []struct {
+			yaml string
+			want bool
+		}{
+			{"poll:\n  interval: 50ms\n", true},
+			{"poll:\n  interval: 50ms\n  event_hooks: false\n", false},
+		} {
+			t.Run(fmt.Sprint(tt.want), func(t *testing.T) {
+				s := startMain(t, nil, "-rtorrent", rt.Addr(), "-scgi", "", "-http", "", "-config", writeConfig(t, tt.yaml))
+				waitLog(t, s.log, "poller: connected")
+				if got := hooked(); got != tt.want {
+					t.Errorf("%q: rtgate's handler installed %v, want %v", tt.yaml, got, tt.want)
+				}
+			})
+		}
+	})
 }

@@ -262,3 +262,53 @@ func RuTorrentPoll(v Version) []Call {
 	}
 	return out
 }
+
+// Mix holds the hashes of the downloads LoadMix loads.
+type Mix struct {
+	Stopped  string // stopped, no data, d.custom1 "tag one", d.custom addtime 1700000000
+	Seeding  string // started with its data, a tracker at http://127.0.0.1:1/announce
+	Paused   string // started with its data, then paused
+	Leeching string // started without its data
+	Multi    string // three files, stopped, in the custom view MixView
+}
+
+// MixView is the custom view LoadMix adds and puts Mix.Multi in.
+const MixView = "rtgatetest"
+
+// LoadMix loads into i, through c, one download in each state a list
+// shows, and a custom view: what tests of list reads compare.
+func LoadMix(t testing.TB, i *Instance, c Caller) Mix {
+	t.Helper()
+	dir := i.DownloadDir
+	mk := func(name string, opts *TorrentOptions) Torrent { return MakeTorrent(t, dir, name, 64<<10, opts) }
+	var m Mix
+	stopped := mk("a-stopped", nil)
+	Load(t, c, stopped, &LoadOptions{Commands: []string{`d.custom1.set="tag one"`, "d.custom.set=addtime,1700000000"}})
+	seeding := mk("b-seeding", &TorrentOptions{Announce: "http://127.0.0.1:1/announce"})
+	Load(t, c, seeding, &LoadOptions{Start: true})
+	paused := mk("c-paused", nil)
+	Load(t, c, paused, &LoadOptions{Start: true})
+	leeching := MakeTorrentBytes(t, "d-leeching", 64<<10)
+	Load(t, c, leeching, &LoadOptions{Start: true})
+	multi := mk("e-multi", &TorrentOptions{Files: 3})
+	Load(t, c, multi, nil)
+	ctx := context.Background()
+	for _, call := range []struct {
+		method string
+		params []string
+	}{
+		{"d.pause", []string{paused.Hash}},
+		{"view.add", []string{"", MixView}},
+		{"view.set_visible", []string{multi.Hash, MixView}},
+	} {
+		ps := make([]xmlrpc.Value, len(call.params))
+		for k, p := range call.params {
+			ps[k] = xmlrpc.NewString(p)
+		}
+		if _, err := c.Call(ctx, call.method, ps...); err != nil {
+			t.Fatalf("rtorrenttest: %s: %v", call.method, err)
+		}
+	}
+	m.Stopped, m.Seeding, m.Paused, m.Leeching, m.Multi = stopped.Hash, seeding.Hash, paused.Hash, leeching.Hash, multi.Hash
+	return m
+}
