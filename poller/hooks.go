@@ -204,3 +204,31 @@ func firstErr(err error, res []rtorrent.Result, method string) error {
 	}
 	return res[0].Err(method)
 }
+
+// hooksOn reports whether the event hooks are on.
+func (p *Poller) hooksOn() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rm.hooks
+}
+
+// eventsPending reads the hooks' counter and reports whether it moved
+// since the last poll (or could not be read: the tick will find out why).
+func (p *Poller) eventsPending(ctx context.Context) bool {
+	if p.acquire(ctx) != nil {
+		return false
+	}
+	c := p.conn
+	var last int64
+	if c != nil {
+		last = c.hooks.gen
+	}
+	p.release()
+	if c == nil || !c.hooks.on {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	v, err := p.c.Call(ctx, hookGen)
+	return err != nil || v.Kind() != xmlrpc.Int || v.Int() != last
+}

@@ -153,3 +153,39 @@ func isSubsequence(want, got []string) bool {
 	}
 	return i == len(want)
 }
+
+// TestEventCheck: between ticks an hour apart, the hooks' counter read
+// every EventCheck brings a download event made behind the poller's back
+// at once; with EventCheck off it waits for the tick.
+func TestEventCheck(t *testing.T) {
+	t.Parallel()
+	rtorrenttest.Each(t, func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			name  string
+			check time.Duration
+			seen  bool
+		}{
+			{"every 20ms", 20 * time.Millisecond, true},
+			{"off", -1, false},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				b := startBackend(t, nil)
+				tr := rtorrenttest.MakeTorrentBytes(t, "check.bin", 16<<10)
+				b.load(t, tr, false)
+				f := startPoller(t, b, &poller.Options{Interval: time.Hour, FullSweep: -1, EventCheck: tt.check})
+				cl := newClient(t, f.hub)
+				cl.subscribe("events", nil)
+				cl.next(t)
+				b.call(t, "d.erase", tr.Hash)
+				deadline := time.Now().Add(2 * time.Second)
+				for time.Now().Before(deadline) && len(cl.eventsOf(tr.Hash)) == 0 {
+					cl.tryNext(t, time.Until(deadline))
+				}
+				if seen := slices.Equal(cl.eventsOf(tr.Hash), []string{poller.EventErased}); seen != tt.seen {
+					t.Errorf("erase seen within 2 s: %v (events %v), want %v", seen, cl.eventsOf(tr.Hash), tt.seen)
+				}
+			})
+		}
+	})
+}

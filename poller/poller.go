@@ -79,6 +79,14 @@ type Options struct {
 	// getters) is kept polled after the last read asking for it. Zero
 	// means 5 minutes.
 	ForgetAfter time.Duration
+
+	// EventCheck is how often, between ticks, the poller reads the event
+	// hooks' counter alone (one integer: no work for rTorrent), ticking at
+	// once when it moved, so that a download added, erased, started,
+	// stopped or finished reaches subscribers within about EventCheck.
+	// Zero means 100 ms; negative turns it off (events then come with the
+	// ticks).
+	EventCheck time.Duration
 }
 
 // Poller polls one backend into a state of torrents, transfer figures and
@@ -133,6 +141,9 @@ func New(c Caller, opts *Options) *Poller {
 	}
 	if o.ForgetAfter <= 0 {
 		o.ForgetAfter = 5 * time.Minute
+	}
+	if o.EventCheck == 0 {
+		o.EventCheck = 100 * time.Millisecond
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -219,12 +230,22 @@ func (p *Poller) Run(ctx context.Context) error {
 			continue
 		}
 
-		tick, ok := p.waitTick(ctx, timer, next)
+		// Between ticks, the hooks' counter alone, every EventCheck: a
+		// download event makes the tick come at once.
+		wait := next
+		check := p.opts.EventCheck > 0 && p.hooksOn() && time.Until(next) > p.opts.EventCheck
+		if check {
+			wait = time.Now().Add(p.opts.EventCheck)
+		}
+		tick, woken, ok := p.waitTick(ctx, timer, wait)
 		if !ok {
 			break
 		}
 		if !tick {
 			p.serveRequests(ctx)
+			continue
+		}
+		if check && !woken && time.Now().Before(next) && !p.eventsPending(ctx) {
 			continue
 		}
 		next = time.Now().Add(p.opts.Interval)
@@ -293,20 +314,22 @@ func (p *Poller) setPollError(ctx context.Context, err error) {
 	p.publish()
 }
 
-// waitTick waits until next or an early wake (tick true), a refresh
-// request (tick false), or the end of ctx (ok false).
-func (p *Poller) waitTick(ctx context.Context, timer *time.Timer, next time.Time) (tick, ok bool) {
+// waitTick waits until next or an early wake (tick true; woken true for
+// the latter), a refresh request (tick false), or the end of ctx (ok
+// false).
+func (p *Poller) waitTick(ctx context.Context, timer *time.Timer, next time.Time) (tick, woken, ok bool) {
 	timer.Reset(max(time.Until(next), 0))
 	select {
 	case <-ctx.Done():
-		return false, false
+		return false, false, false
 	case <-timer.C:
-		return true, true
+		return true, false, true
 	case <-p.wake:
-		return true, true
+		timer.Stop()
+		return true, true, true
 	case <-p.kick:
 		timer.Stop()
-		return false, true
+		return false, false, true
 	}
 }
 
