@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,4 +232,60 @@ func (p *Poller) eventsPending(ctx context.Context) bool {
 	defer cancel()
 	v, err := p.c.Call(ctx, hookGen)
 	return err != nil || v.Kind() != xmlrpc.Int || v.Int() != last
+}
+
+// Cooling: a download that has just left the started and hashing views
+// still changes on its own for a while: its rates decay to zero, and the
+// tracker's answer to the stop announce lands in d.message. The ticks
+// read its fast fields for coolFor after it left, with one
+// d.multicall.filtered naming the cooling downloads (at most maxCooling).
+const (
+	coolFor    = 30 * time.Second
+	maxCooling = 64
+)
+
+// coolingHashes returns the downloads to read this tick as cooling,
+// forgetting those whose time is up, which are fast again or gone.
+func (p *Poller) coolingHashes(now time.Time) []string {
+	if p.conn == nil || !p.conn.hasFiltered {
+		return nil
+	}
+	var out []string
+	for h, until := range p.cooling {
+		_, fast := p.st.fast[h]
+		if now.After(until) || fast || p.st.torrents[h] == nil {
+			delete(p.cooling, h)
+			continue
+		}
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// noteCooling starts the cooling of the downloads a delta took out of the
+// fast views. Called with the poll token held.
+func (p *Poller) noteCooling(d *delta) {
+	now := p.now()
+	for _, c := range d.torrents.changed {
+		if isFast(d.schema, c.old) && !isFast(d.schema, c.new) && len(p.cooling) < maxCooling {
+			p.cooling[c.new.key] = now.Add(coolFor)
+		}
+	}
+	for _, h := range d.torrents.removed {
+		delete(p.cooling, h)
+	}
+}
+
+// hashPredicate is a d.multicall.filtered predicate true for these
+// downloads alone.
+func hashPredicate(hashes []string) string {
+	if len(hashes) == 1 {
+		return "equal=d.hash=,cat=" + hashes[0]
+	}
+	parts := make([]string, len(hashes))
+	for i, h := range hashes {
+		parts[i] = `"equal=d.hash=,cat=` + h + `"`
+	}
+	return "or={" + strings.Join(parts, ",") + "}"
 }

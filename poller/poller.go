@@ -110,6 +110,7 @@ type Poller struct {
 	// Guarded by token.
 	conn      *conn
 	lastSweep time.Time
+	cooling   map[string]time.Time // downloads just out of the fast views, until when
 
 	reqMu    sync.Mutex // guards the refresh requests not yet served
 	reqAll   bool
@@ -168,6 +169,7 @@ func New(c Caller, opts *Options) *Poller {
 		wake:      make(chan struct{}, 1),
 		kick:      make(chan struct{}, 1),
 		reqHash:   map[string]struct{}{},
+		cooling:   map[string]time.Time{},
 		reqTries:  map[string]int{},
 		done:      make(chan struct{}),
 		producers: map[*stateProducer]*topics.Topic{},

@@ -296,15 +296,7 @@ func (p *Poller) fieldFetchCall(c *conn, hashes []string) (rtorrent.MethodCall, 
 	if len(fields) == 0 {
 		return rtorrent.MethodCall{}, nil, false
 	}
-	pred := "equal=d.hash=,cat=" + hashes[0]
-	if len(hashes) > 1 {
-		parts := make([]string, len(hashes))
-		for i, h := range hashes {
-			parts[i] = `"equal=d.hash=,cat=` + h + `"`
-		}
-		pred = "or={" + strings.Join(parts, ",") + "}"
-	}
-	return rtorrent.MethodCall{Method: "d.multicall.filtered", Params: strs(append([]string{"", "main", pred, "d.hash="}, fields...)...)}, fields, true
+	return rtorrent.MethodCall{Method: "d.multicall.filtered", Params: strs(append([]string{"", "main", hashPredicate(hashes), "d.hash="}, fields...)...)}, fields, true
 }
 
 // applyReadModel applies u to the read model, under p.mu, after the rows

@@ -187,6 +187,9 @@ func (p *Poller) commit(b *builder) *delta {
 			}
 		}
 	}
+	if !d.reset {
+		p.noteCooling(d)
+	}
 	if st.loaded && b.hooksOn {
 		d.events = hookedEvents(d.events, b.hooked, b.readLog, b.exact, b.at)
 	}

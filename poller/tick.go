@@ -37,10 +37,15 @@ func (p *Poller) tick(ctx context.Context) error {
 	if c.hasSize {
 		calls = append(calls, rtorrent.MethodCall{Method: "view.size", Params: strs("", "main")})
 	}
+	var cool []string
 	if sweep {
 		calls = append(calls, c.sweepCall)
 	} else {
 		calls = append(calls, c.fastCalls...)
+		if cool = p.coolingHashes(start); len(cool) > 0 {
+			calls = append(calls, rtorrent.MethodCall{Method: "d.multicall.filtered",
+				Params: strs(append([]string{"", "main", hashPredicate(cool)}, c.schema.cmds("d.hash=", c.schema.fast)...)...)})
+		}
 	}
 	calls = append(calls, c.transferCalls...)
 	wants := p.detailWants(c, nil)
@@ -104,6 +109,12 @@ func (p *Poller) tick(ctx context.Context) error {
 			if _, ok := seen[h]; !ok {
 				b.unknown = append(b.unknown, h)
 			}
+		}
+		if len(cool) > 0 {
+			if err := p.mergeFast(b, res[i], map[string]struct{}{}); err != nil {
+				return err
+			}
+			i++
 		}
 	}
 	if b.transfer, err = decodeTransfer(c, res[i:i+len(c.transferCalls)]); err != nil {
