@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -91,7 +92,9 @@ func (a *answerer) answer(method string, params []xmlrpc.Value, depth int) (xmlr
 		}
 		return a.multicall(params)
 	case method == "d.multicall2" || method == "d.multicall" && a.rm.dMulticall:
-		return a.view(params)
+		return a.view(params, false)
+	case method == "d.multicall.filtered":
+		return a.view(params, true)
 	case strings.HasPrefix(method, "d."):
 		return a.getter(method, params)
 	}
@@ -125,9 +128,15 @@ func (a *answerer) multicall(params []xmlrpc.Value) (xmlrpc.Value, bool) {
 	return xmlrpc.NewArray(out...), true
 }
 
-// view answers d.multicall2("", VIEW, fields...).
-func (a *answerer) view(params []xmlrpc.Value) (xmlrpc.Value, bool) {
-	if len(params) < 2 {
+// view answers d.multicall2("", VIEW, fields...) and, filtered,
+// d.multicall.filtered("", VIEW, PREDICATE, fields...). rTorrent lists
+// the view "default" for an empty name.
+func (a *answerer) view(params []xmlrpc.Value, filtered bool) (xmlrpc.Value, bool) {
+	first := 2
+	if filtered {
+		first = 3
+	}
+	if len(params) < first {
 		return xmlrpc.Value{}, false
 	}
 	for _, p := range params {
@@ -135,13 +144,20 @@ func (a *answerer) view(params []xmlrpc.Value) (xmlrpc.Value, bool) {
 			return xmlrpc.Value{}, false
 		}
 	}
-	if params[0].String() != "" || params[1].String() == "" {
+	if params[0].String() != "" {
 		return xmlrpc.Value{}, false
 	}
 	name := params[1].String()
-	srcs := make([]source, len(params)-2)
+	if name == "" {
+		name = "default"
+	}
 	ok := true
-	for i, f := range params[2:] {
+	var pred pexpr
+	if filtered {
+		pred, ok = a.compilePredicate(params[2].String())
+	}
+	srcs := make([]source, len(params)-first)
+	for i, f := range params[first:] {
 		srcs[i] = a.field(f.String())
 		ok = ok && srcs[i].ok()
 	}
@@ -158,11 +174,20 @@ func (a *answerer) view(params []xmlrpc.Value) (xmlrpc.Value, bool) {
 	if !ok || a.touchOnly || !v.ready || !a.rm.hooks || len(a.rm.dirty) > 0 || a.rm.dirtyViews > 0 || a.rm.dirtyAll > 0 {
 		return xmlrpc.Value{}, false
 	}
-	rows := make([]xmlrpc.Value, len(v.hashes))
-	for i, h := range v.hashes {
+	rows := make([]xmlrpc.Value, 0, len(v.hashes))
+	for _, h := range v.hashes {
 		r := a.st.torrents[h]
 		if r == nil {
 			return xmlrpc.Value{}, false
+		}
+		if pred != nil {
+			pv, err := pred(h, r)
+			if errors.Is(err, errMissing) {
+				return xmlrpc.Value{}, false
+			}
+			if err != nil || !truth(pv) {
+				continue
+			}
 		}
 		vals := make([]xmlrpc.Value, len(srcs))
 		for j, s := range srcs {
@@ -172,7 +197,7 @@ func (a *answerer) view(params []xmlrpc.Value) (xmlrpc.Value, bool) {
 			}
 			vals[j] = val
 		}
-		rows[i] = xmlrpc.NewArray(vals...)
+		rows = append(rows, xmlrpc.NewArray(vals...))
 	}
 	return xmlrpc.NewArray(rows...), true
 }
