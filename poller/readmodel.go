@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -300,13 +301,13 @@ func (p *Poller) fieldFetchCall(c *conn, hashes []string) (rtorrent.MethodCall, 
 }
 
 // applyReadModel applies u to the read model, under p.mu, after the rows
-// of the same poll: removed downloads lose their values.
-func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) {
+// of the same poll: removed downloads lose their values. It reports
+// whether anything an answer holds changed.
+func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) (moved bool) {
 	rm := &p.rm
-	rm.ver++
-	clear(rm.cache)
 	if rm.colsOf != p.st.schema && p.st.schema != nil {
 		rm.cols, rm.colsOf = exactColumns(p.st.schema), p.st.schema
+		moved = true
 	}
 	if reset {
 		for _, f := range rm.fields {
@@ -325,10 +326,12 @@ func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) {
 				continue
 			}
 			if hashes == nil {
-				v.failed, v.ready, v.hashes = true, false, nil
+				v.failed, v.ready, v.hashes, moved = true, false, nil, true
 				continue
 			}
-			v.hashes, v.ready = hashes, true
+			if !v.ready || !slices.Equal(v.hashes, hashes) {
+				v.hashes, v.ready, moved = hashes, true, true
+			}
 		}
 		for cmd, vals := range u.mainVals {
 			f := rm.fields[cmd]
@@ -336,11 +339,13 @@ func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) {
 				continue
 			}
 			// A read over main holds every download: the others are gone.
-			f.vals, f.ready = vals, true
+			if !f.ready || !sameValues(f.vals, vals) {
+				f.vals, f.ready, moved = vals, true, true
+			}
 		}
 		for cmd := range u.mainFail {
 			if f := rm.fields[cmd]; f != nil {
-				f.failed, f.ready = true, false
+				f.failed, f.ready, moved = true, false, true
 			}
 		}
 		for _, src := range []map[string]map[string]xmlrpc.Value{u.fastVals, u.rowVals} {
@@ -350,20 +355,23 @@ func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) {
 					continue
 				}
 				for h, v := range vals {
-					if _, ok := p.st.torrents[h]; ok {
-						f.vals[h] = v
+					if _, ok := p.st.torrents[h]; !ok {
+						continue
+					}
+					if old, ok := f.vals[h]; !ok || !old.Equal(v) {
+						f.vals[h], moved = v, true
 					}
 				}
 			}
 		}
 		for m, v := range u.globals {
-			if g := rm.globals[m]; g != nil {
-				g.val, g.ready = v, true
+			if g := rm.globals[m]; g != nil && (!g.ready || !g.val.Equal(v)) {
+				g.val, g.ready, moved = v, true, true
 			}
 		}
 		for m := range u.globFail {
 			if g := rm.globals[m]; g != nil {
-				g.failed, g.ready = true, false
+				g.failed, g.ready, moved = true, false, true
 			}
 		}
 	}
@@ -389,6 +397,20 @@ func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) {
 	if (u.sweep || u.globsRead) && rm.dirtyGlobals <= u.seq {
 		rm.dirtyGlobals = 0
 	}
+	return moved || len(removed) > 0 || reset
+}
+
+// sameValues reports whether two value maps are equal.
+func sameValues(a, b map[string]xmlrpc.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !w.Equal(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // NoteWrite records a call that went through rtgate and may have changed

@@ -195,7 +195,15 @@ func (p *Poller) commit(b *builder) *delta {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	defer p.applyReadModel(&b.rm, d.torrents.removed, d.reset)
+	// The read model after the rows; its version moves when an answer
+	// may have.
+	answersMoved := d.reset || !d.torrents.empty() || d.transfer != nil
+	defer func() {
+		if p.applyReadModel(&b.rm, d.torrents.removed, d.reset) || answersMoved {
+			p.rm.ver++
+			clear(p.rm.cache)
+		}
+	}()
 	if !d.reset && d.torrents.empty() && d.transfer == nil && d.health == nil && len(d.events) == 0 {
 		return nil
 	}
