@@ -1,7 +1,9 @@
 package poller_test
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -214,9 +216,13 @@ func TestAnswerReadYourWrites(t *testing.T) {
 	t.Parallel()
 	rtorrenttest.Each(t, func(t *testing.T) {
 		t.Parallel()
-		// No tick while the test runs: only NoteWrite's refresh reads.
-		f, hashes := libraryPoller(t, &poller.Options{Interval: time.Hour, FullSweep: -1})
-		b := f.backend
+		// No tick while the test runs: only NoteWrite's refresh reads,
+		// and the gate holds it while the test looks.
+		b := startBackend(t, nil)
+		m := rtorrenttest.LoadMix(t, b.rt, b.c)
+		hashes := map[string]string{"stopped": m.Stopped}
+		g := &gate{c: b.c}
+		f := startPollerOn(t, b, g, &poller.Options{Interval: time.Hour, FullSweep: -1, EventCheck: -1})
 		h := hashes["stopped"]
 		custom1 := call{name: "d.custom1", method: "d.custom1", params: sv(h)}
 		list := call{name: "list", method: "d.multicall2", params: sv("", "main", "d.hash=", "d.custom1=")}
@@ -239,7 +245,15 @@ func TestAnswerReadYourWrites(t *testing.T) {
 			{"throttle.global_down.max_rate.set", []string{"", "1048576"}, nil, []call{setting}},
 		} {
 			b.call(t, w.method, w.params...)
+			g.hold()
 			f.p.NoteWrite(w.method, w.targets)
+			for _, c := range w.reads {
+				// Not from the state read before the write.
+				if v, _, ok := f.p.Answer(c.method, c.params); ok {
+					t.Errorf("write %d: %s answered %v before a poll read it again", i, c.name, v)
+				}
+			}
+			g.release()
 			for _, c := range w.reads {
 				got := answered(t, f.p, c)
 				want, err := b.c.Call(t.Context(), c.method, c.params...)
@@ -252,6 +266,40 @@ func TestAnswerReadYourWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// gate is a Caller that, while held, makes calls wait for release.
+type gate struct {
+	c  poller.Caller
+	mu sync.Mutex
+	ch chan struct{} // closed on release; nil when not held
+}
+
+func (g *gate) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ch = make(chan struct{})
+}
+
+func (g *gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.ch)
+	g.ch = nil
+}
+
+func (g *gate) Call(ctx context.Context, method string, params ...xmlrpc.Value) (xmlrpc.Value, error) {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return xmlrpc.Value{}, ctx.Err()
+		}
+	}
+	return g.c.Call(ctx, method, params...)
 }
 
 // TestAnswerSeesLifecycleBehindItsBack: with the event hooks, an erase and

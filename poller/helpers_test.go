@@ -76,7 +76,13 @@ type fixture struct {
 // is connected.
 func startPoller(t *testing.T, b *backend, opts *poller.Options) *fixture {
 	t.Helper()
-	p := poller.New(b.c, opts)
+	return startPollerOn(t, b, b.c, opts)
+}
+
+// startPollerOn is startPoller polling through c (b's client, wrapped).
+func startPollerOn(t *testing.T, b *backend, c poller.Caller, opts *poller.Options) *fixture {
+	t.Helper()
+	p := poller.New(c, opts)
 	hub := topics.NewHub(p.Factory(), &topics.Options{Linger: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -424,6 +424,7 @@ func (p *Poller) NoteWrite(method string, targets []string) {
 	p.mu.Lock()
 	rm := &p.rm
 	rm.seq++
+	clear(rm.cache) // answered again only once read again
 	switch {
 	case len(targets) > 0:
 		for _, h := range targets {
