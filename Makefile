@@ -31,9 +31,16 @@ staticcheck:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -skip 'Rtorrent' $(PKGS)
 
-# The anchor benchmark against a real rTorrent with 1k/5k/10k torrents.
+# Benchmarks against a real rTorrent (both versions): the anchor (Flood's
+# poll at 1k/5k/10k torrents), the poller's tick work, coalescing, and
+# Flood-style pollers at random phases, directly and through rtgate, in
+# windows of BENCH_WINDOW over libraries of BENCH_SIZES downloads (about
+# 40 minutes at the defaults; docs/BENCHMARKS.md has the numbers).
+BENCH_WINDOW ?= 60s
+BENCH_SIZES  ?= 5000,10000
 bench-rtorrent:
 	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./engine/ ./poller/ ./gateway/
+	$(GO) test -run '^$$' -bench 'RtorrentPollers' -benchtime 1x -timeout 120m ./cmd/rtgate/ -rtwindow $(BENCH_WINDOW) -rtsizes $(BENCH_SIZES)
 
 # The churn soak at full size: ten rounds of 1,000 WebSocket subscribers
 # over 5,000 downloads, heap and goroutines back at their baseline after
