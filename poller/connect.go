@@ -93,7 +93,7 @@ func (p *Poller) connect(ctx context.Context) error {
 	}
 	c.hasSize = c.hasSize && views["main"]
 
-	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Backend: p.opts.Backend, Version: c.version, PID: c.pid, Since: p.now()})
+	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Backend: p.opts.Backend, Fallback: p.opts.Fallback, Version: c.version, PID: c.pid, Since: p.now()})
 	if err != nil {
 		return err
 	}
