@@ -158,15 +158,17 @@ func TestStack(t *testing.T) {
 			compose(t, "restart", "rtgate")
 			s.waitReady(t, true)
 			waitFor(t, "the client back on the new rtgate", func() bool { return torrents.messagesAfterReconnect(seen+1) > 0 })
-			first := torrents.firstAfterReconnect(seen + 1)
-			// A new process has new epochs: the client must be told it did
-			// not recover (a snapshot flagged recovered:false), never be
-			// handed changes of another stream as if nothing happened.
-			if first.Kind != client.KindSnapshot || first.Recovered == nil || *first.Recovered {
-				t.Errorf("first message after the restart: %+v", first)
+			// A new process has new epochs: the client's first message from
+			// it must be a snapshot (flagged recovered:false when the client
+			// asked to resume, which gaps checks), never a change of another
+			// stream as if nothing happened.
+			old := torrents.lastBeforeReconnect(seen + 1).Epoch
+			waitFor(t, "a message of the new rtgate", func() bool { return torrents.firstOfAnotherEpoch(seen+1, old).Epoch != "" })
+			if first := torrents.firstOfAnotherEpoch(seen+1, old); first.Kind != client.KindSnapshot {
+				t.Errorf("first message of the new rtgate: %s %s:%d; the log: %s", first.Kind, first.Epoch, first.Seq, torrents.String())
 			}
 			if gaps := torrents.gaps(); len(gaps) > 0 {
-				t.Errorf("torrents topic: %s", strings.Join(gaps, "; "))
+				t.Errorf("torrents topic: %s; the log: %s", strings.Join(gaps, "; "), torrents.String())
 			}
 			waitFor(t, "the download in the new snapshot", func() bool { return torrents.has(tr.Hash, "state", false) })
 			wctx, cancel := context.WithTimeout(t.Context(), within)
@@ -436,11 +438,55 @@ func (l *topicLog) afterReconnect(n int) []client.Message {
 
 func (l *topicLog) messagesAfterReconnect(n int) int { return len(l.afterReconnect(n)) }
 
-func (l *topicLog) firstAfterReconnect(n int) client.Message {
-	if ms := l.afterReconnect(n); len(ms) > 0 {
-		return ms[0]
+// firstOfAnotherEpoch returns the first message after the nth reconnect
+// whose epoch is not epoch (a zero Message if none came yet).
+func (l *topicLog) firstOfAnotherEpoch(n int, epoch string) client.Message {
+	for _, m := range l.afterReconnect(n) {
+		if m.Kind != client.KindEnded && m.Epoch != epoch {
+			return m
+		}
 	}
 	return client.Message{}
+}
+
+// lastBeforeReconnect returns the last message before the nth reconnect
+// that has a position.
+func (l *topicLog) lastBeforeReconnect(n int) client.Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last client.Message
+	seen := 0
+	for _, e := range l.entries {
+		switch {
+		case e.reconnect:
+			if seen++; seen == n {
+				return last
+			}
+		case e.msg.Kind != client.KindEnded:
+			last = e.msg
+		}
+	}
+	return last
+}
+
+// String lists the log compactly: kind epoch:seq, with recovered flags
+// and reconnects.
+func (l *topicLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, e := range l.entries {
+		switch {
+		case e.reconnect:
+			b.WriteString(" | reconnect")
+		default:
+			fmt.Fprintf(&b, " | %s %s:%d", e.msg.Kind, e.msg.Epoch, e.msg.Seq)
+			if e.msg.Recovered != nil {
+				fmt.Fprintf(&b, " recovered=%v", *e.msg.Recovered)
+			}
+		}
+	}
+	return b.String()
 }
 
 // gaps checks the protocol's promise over every message so far: a change
@@ -466,8 +512,8 @@ func (l *topicLog) gaps() []string {
 		recovered := m.Recovered != nil && *m.Recovered
 		switch m.Kind {
 		case client.KindSnapshot:
-			if resuming && recovered {
-				bad("a snapshot after a reconnect must say recovered:false")
+			if resuming && (m.Recovered == nil || recovered) {
+				bad("a snapshot answering a resume must say recovered:false")
 			}
 		case client.KindResumed:
 			if !resuming || !recovered || prev == nil || m.Epoch != prev.Epoch || m.Seq != prev.Seq {
