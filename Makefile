@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 # Tool versions the Makefile runs, pinned.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test vet staticcheck bench bench-rtorrent soak fuzz run clean
+.PHONY: all build test test-compose vet staticcheck bench bench-rtorrent soak fuzz run clean
 
 all: build
 
@@ -20,6 +20,13 @@ build:
 # rTorrent included) with the race detector.
 test: vet staticcheck
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# The compose stack (compose.yaml) built from local base images and checked
+# end to end: Flood through rtgate, a /ws client, rTorrent killed, rtgate
+# restarted, down and up. Needs root and docker.io, docker-compose and
+# mmdebstrap (.ci/run installs them); see docs/deploy.md.
+test-compose:
+	scripts/test-compose.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -3,8 +3,8 @@ package poller_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 

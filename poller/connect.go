@@ -103,7 +103,7 @@ func (p *Poller) connect(ctx context.Context) error {
 	p.rm.has, p.rm.hooks, p.rm.dMulticall = methods, c.hooks.on, rel.AtLeast(0, 16)
 	p.mu.Unlock()
 
-	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Backend: p.opts.Backend, Version: c.version, PID: c.pid, Since: p.now()})
+	b, err := p.sweep(ctx, c, &Health{State: StateConnected, Backend: p.opts.Backend, Fallback: p.opts.Fallback, Version: c.version, PID: c.pid, Since: p.now()})
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,11 @@
 //	{"state":"connected","version":"0.9.8","pid":1234,"since":…,"error":"<why the last poll failed>"}
 //	{"state":"reconnecting","version":"0.9.8","pid":1234,"since":…,"error":"…","attempt":2,"retryAt":…}
 //
+// With Options.Backend and Options.Fallback set (rtgate on its embedded
+// engine because rTorrent did not answer at start-up), every message says so:
+//
+//	{"state":"connected","backend":"embedded","fallback":"rtorrent.address did not answer within 30s at start-up","version":"0.9.8",…}
+//
 // States go connecting → connected, and on failure disconnected →
 // reconnecting (attempt 1, 2, … with jittered, capped exponential backoff)
 // → connected. A reconnection sweeps everything and publishes the

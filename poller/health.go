@@ -34,16 +34,24 @@ type Health struct {
 	Error   string
 	Attempt int       // in reconnecting: the number of the coming attempt (1, 2, …)
 	RetryAt time.Time // in reconnecting: when that attempt starts
+	// Fallback is Options.Fallback: why this backend is polled in place
+	// of the one configured; empty when it is the one configured.
+	Fallback string
 }
 
 // appendHealth appends h's JSON: {"state":…,"version":…,"pid":…,"since":ms}
-// plus "backend", "error", "attempt" and "retryAt" (ms) when set.
+// plus "backend", "fallback", "error", "attempt" and "retryAt" (ms) when
+// set.
 func appendHealth(dst []byte, h *Health) []byte {
 	dst = append(dst, `{"state":`...)
 	dst = jsonenc.AppendString(dst, string(h.State))
 	if h.Backend != "" {
 		dst = append(dst, `,"backend":`...)
 		dst = jsonenc.AppendString(dst, h.Backend)
+	}
+	if h.Fallback != "" {
+		dst = append(dst, `,"fallback":`...)
+		dst = jsonenc.AppendString(dst, h.Fallback)
 	}
 	dst = append(dst, `,"version":`...)
 	dst = jsonenc.AppendString(dst, h.Version)

@@ -63,6 +63,12 @@ type Options struct {
 	// it out.
 	Backend string
 
+	// Fallback, when set, says why this backend is polled in place of the
+	// one configured (rtgate fell back to its embedded engine because
+	// rTorrent did not answer). It goes on the backend topic and in
+	// Health. Empty leaves it out.
+	Fallback string
+
 	// Now is the clock of event timestamps, Health times and sweep
 	// scheduling (timers use the real clock). Nil means time.Now.
 	Now func() time.Time
@@ -178,7 +184,7 @@ func New(c Caller, opts *Options) *Poller {
 	p.rm = newReadModel()
 	p.st.torrents = map[string]*row{}
 	p.st.fast = map[string]struct{}{}
-	p.st.health = Health{State: StateConnecting, Backend: o.Backend, Since: o.Now()}
+	p.st.health = Health{State: StateConnecting, Backend: o.Backend, Fallback: o.Fallback, Since: o.Now()}
 	return p
 }
 

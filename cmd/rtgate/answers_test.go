@@ -294,5 +294,3 @@ func freshCount(s *started) int64 {
 	}
 	return n
 }
-
-

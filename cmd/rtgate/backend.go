@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/rtgate/rtgate/engine"
 	"github.com/rtgate/rtgate/gateway"
@@ -19,11 +20,14 @@ type backend struct {
 	raw     gateway.RawCaller // nil when calls cannot go upstream as bytes
 	version string            // empty when the backend did not answer at start
 	close   func() error
+	// fallback says why this is the embedded engine although
+	// rtorrent.address is set; empty otherwise.
+	fallback string
 }
 
 // openBackend picks the backend the configuration asks for: rTorrent, the
-// embedded engine, or (auto) rTorrent if it answers now and the engine if
-// not.
+// embedded engine, or (auto) rTorrent if it answers within rtorrent.wait
+// and the engine if not.
 func (m *Main) openBackend(ctx context.Context) (*backend, error) {
 	b, err := m.pickBackend(ctx)
 	if err == nil && m.wrapBackend != nil {
@@ -50,12 +54,47 @@ func (m *Main) pickBackend(ctx context.Context) (*backend, error) {
 		m.Logger.Info("no rtorrent.address configured: using the embedded engine")
 		return m.openEngine()
 	}
-	b, err := m.openRTorrent(ctx)
-	if err == nil {
-		return b, nil
+	wait := m.Config.RTorrent.Wait
+	b, err := m.waitRTorrent(ctx, wait)
+	if err == nil || b == nil || ctx.Err() != nil {
+		return b, err // answered; or an address that cannot work; or asked to stop
 	}
-	m.Logger.Warn("rtorrent not reachable at start-up: using the embedded engine", "rtorrent", addr, "err", err)
-	return m.openEngine()
+	m.Logger.Warn("rtorrent not reachable at start-up: using the embedded engine", "rtorrent", addr, "waited", wait, "err", err,
+		"hint", "rtgate stays on the engine until restarted; backend: rtorrent waits for rtorrent instead")
+	e, err := m.openEngine()
+	if err != nil {
+		return nil, err
+	}
+	e.fallback = fmt.Sprintf("rtorrent.address did not answer within %v at start-up", wait)
+	return e, nil
+}
+
+// waitRTorrent opens the rTorrent backend and asks it for its version
+// until it answers or wait has passed, waiting between attempts 100 ms
+// doubled each time up to 5 s. The last attempt may end up to one
+// rtorrent.timeout after wait. The error is the last attempt's, with the
+// backend (nil when the address cannot work at all).
+func (m *Main) waitRTorrent(ctx context.Context, wait time.Duration) (*backend, error) {
+	deadline := time.Now().Add(wait)
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		b, err := m.openRTorrent(ctx)
+		left := time.Until(deadline)
+		if err == nil || b == nil || left <= 0 {
+			return b, err
+		}
+		if attempt == 1 {
+			m.Logger.Info("waiting for rtorrent to answer", "rtorrent", m.Config.RTorrent.Address, "up_to", wait, "err", err)
+		}
+		t := time.NewTimer(min(delay, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return b, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }
 
 // openRTorrent returns the rTorrent backend, and whether it answered.

@@ -156,6 +156,12 @@ type RTorrentConfig struct {
 	// Retries is how many more times a refused connection is tried, with
 	// backoff, before a call fails. A busy rTorrent drops accepts.
 	Retries int `yaml:"retries"`
+	// Wait is how long rtgate, with backend auto, waits at start-up for
+	// rTorrent to answer before it falls back to the embedded engine,
+	// asking again with backoff: in a stack rtgate often starts before
+	// rTorrent's socket exists. Zero falls back at the first failure;
+	// the default is 30 s.
+	Wait time.Duration `yaml:"wait"`
 }
 
 // LogConfig sets up logging.
@@ -168,7 +174,7 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Backend:  "auto",
-		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4},
+		RTorrent: RTorrentConfig{Timeout: 30 * time.Second, Retries: 4, Wait: 30 * time.Second},
 		Poll:     PollConfig{Interval: time.Second, FullSweep: 30 * time.Second, AnswerReads: true, EventHooks: true},
 		Listen:   ListenConfig{HTTP: "127.0.0.1:5080", SCGI: filepath.Join(dataHome(), "rtgate", "rpc.sock"), SCGIMode: 0o660},
 		Log:      LogConfig{Level: "info", Format: "text"},
@@ -266,6 +272,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RTorrent.Retries < 0 {
 		return fmt.Errorf("rtorrent.retries: %d is negative", c.RTorrent.Retries)
+	}
+	if c.RTorrent.Wait < 0 {
+		return fmt.Errorf("rtorrent.wait: %v is negative", c.RTorrent.Wait)
 	}
 	if c.Poll.Interval < 0 {
 		return fmt.Errorf("poll.interval: %v is negative", c.Poll.Interval)

@@ -21,16 +21,16 @@ func TestParseConfig(t *testing.T) {
 		{name: "empty file keeps defaults", yaml: "", want: func(*Config) {}},
 		{
 			name: "all keys",
-			yaml: "rtorrent:\n  address: unix:///tmp/rpc.sock\n  timeout: 5s\n  retries: 2\nlog:\n  level: debug\n  format: json\n",
+			yaml: "rtorrent:\n  address: unix:///tmp/rpc.sock\n  timeout: 5s\n  retries: 2\n  wait: 2s\nlog:\n  level: debug\n  format: json\n",
 			want: func(c *Config) {
-				c.RTorrent = RTorrentConfig{Address: "unix:///tmp/rpc.sock", Timeout: 5 * time.Second, Retries: 2}
+				c.RTorrent = RTorrentConfig{Address: "unix:///tmp/rpc.sock", Timeout: 5 * time.Second, Retries: 2, Wait: 2 * time.Second}
 				c.Log = LogConfig{Level: "debug", Format: "json"}
 			},
 		},
 		{
 			name:    "unknown nested key names key, line and section",
 			yaml:    "rtorrent:\n  address: /tmp/x\n  adress: /tmp/y\n",
-			wantErr: `line 3: unknown key "adress" in rtorrent (known keys: address, retries, timeout)`,
+			wantErr: `line 3: unknown key "adress" in rtorrent (known keys: address, retries, timeout, wait)`,
 		},
 		{
 			name:    "unknown top-level key",
@@ -78,6 +78,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "defaults", mutate: func(*Config) {}},
 		{name: "negative timeout", mutate: func(c *Config) { c.RTorrent.Timeout = -time.Second }, wantErr: "rtorrent.timeout"},
+		{name: "negative wait", mutate: func(c *Config) { c.RTorrent.Wait = -time.Second }, wantErr: "rtorrent.wait"},
 		{name: "negative retries", mutate: func(c *Config) { c.RTorrent.Retries = -1 }, wantErr: "rtorrent.retries"},
 		{name: "bad level", mutate: func(c *Config) { c.Log.Level = "loud" }, wantErr: `log.level: "loud"`},
 		{name: "bad format", mutate: func(c *Config) { c.Log.Format = "xml" }, wantErr: `log.format: "xml"`},

@@ -30,12 +30,13 @@ func embeddedConfig(t *testing.T, dir, extra string) (conf, sock, data string) {
 }
 
 func TestAutoWithoutRTorrentUsesTheEngine(t *testing.T) {
+	noWait := writeConfig(t, "rtorrent:\n  wait: 0s\n") // the default rtorrent.wait would wait 30 s for it
 	tests := []struct {
 		name, wantLog string
 		args          []string
 	}{
 		{name: "nothing configured", args: nil, wantLog: "no rtorrent.address configured: using the embedded engine"},
-		{name: "rtorrent not answering", args: []string{"-rtorrent", "/nonexistent/rpc.sock"}, wantLog: "rtorrent not reachable at start-up: using the embedded engine"},
+		{name: "rtorrent not answering", args: []string{"-config", noWait, "-rtorrent", "/nonexistent/rpc.sock"}, wantLog: "rtorrent not reachable at start-up: using the embedded engine"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,13 +58,21 @@ func listenUnix(addr string, mode os.FileMode) (net.Listener, error) {
 
 // chownSocket gives a Unix socket to owner and group (names or numeric
 // ids; empty leaves each as it is), so that a web server or Flood running
-// as another user can reach it.
+// as another user can reach it. A number is taken as an id whether or not
+// /etc/passwd or /etc/group lists it, as chown(1) does: a container's ids
+// often are listed nowhere.
 func chownSocket(l net.Listener, owner, group string) error {
 	ua, ok := l.Addr().(*net.UnixAddr)
 	if !ok || (owner == "" && group == "") {
 		return nil
 	}
 	uid, gid := -1, -1
+	if n, err := strconv.Atoi(owner); err == nil && n >= 0 {
+		uid, owner = n, ""
+	}
+	if n, err := strconv.Atoi(group); err == nil && n >= 0 {
+		gid, group = n, ""
+	}
 	if owner != "" {
 		u, err := user.Lookup(owner)
 		if err != nil {

@@ -6,9 +6,12 @@
 //	rtgate [flags] info                   print the rTorrent version and method count
 //	rtgate [flags] call METHOD [ARG...]   call one method, print the result
 //	rtgate [flags] watch [-url URL] TOPIC print a topic's live changes
+//	rtgate [flags] health [-url URL]      exit 0 if a running rtgate is ready (/readyz)
 //	rtgate version                        print rtgate's version
 //
-// Flags override the configuration file; see -h.
+// RTGATE_* environment variables override the configuration file
+// (RTGATE_CONFIG names it), and flags override both; see -h and
+// docs/deploy.md.
 package main
 
 import (
@@ -79,14 +82,14 @@ func NewMain(stdout, stderr io.Writer) *Main {
 func (m *Main) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("rtgate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	configPath := fs.String("config", "", "YAML configuration `file`")
+	configPath := fs.String("config", os.Getenv(envConfigFile), "YAML configuration `file` (default $"+envConfigFile+")")
 	address := fs.String("rtorrent", "", "rTorrent SCGI `address`: unix:///path, tcp://host:port, /path or host:port")
 	timeout := fs.Duration("timeout", 0, "bound on one rTorrent call (default 30s)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
 	httpAddr := fs.String("http", "", "HTTP `host:port` for /RPC2 (default 127.0.0.1:5080; empty turns it off)")
 	scgiAddr := fs.String("scgi", "", "SCGI `socket` for Flood, ruTorrent and rtxmlrpc: a path, unix:///path or tcp://127.0.0.1:port")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | watch TOPIC | version]\n\nFlags:\n")
+		fmt.Fprintf(m.Stderr, "Usage: rtgate [flags] [run | info | call METHOD [ARG...] | watch TOPIC | health | version]\n\nRTGATE_* environment variables set the configuration keys (docs/deploy.md); flags win over them.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -103,6 +106,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("config %s: %w", *configPath, err)
 		}
+	}
+	// RTGATE_* variables win over the file, flags over both.
+	unknownEnv, err := applyEnv(&m.Config, os.Environ())
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	// Flags given on the command line win over the file.
 	fs.Visit(func(f *flag.Flag) {
@@ -123,6 +131,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	m.Logger = m.newLogger()
+	if len(unknownEnv) > 0 {
+		m.Logger.Warn("environment variables that name no configuration key (ignored; see docs/deploy.md)", "vars", strings.Join(unknownEnv, " "))
+	}
 
 	cmd, rest := "run", fs.Args()
 	if len(rest) > 0 {
@@ -137,6 +148,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.call(ctx, rest)
 	case "watch":
 		return m.watch(ctx, rest)
+	case "health":
+		return m.health(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "rtgate", version)
 		return nil

@@ -63,6 +63,9 @@ type scgiDoor struct {
 func (m *Main) run(ctx context.Context) error {
 	s, err := m.open(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // asked to stop while opening (waiting for rTorrent)
+		}
 		return err
 	}
 	return s.serve(ctx)
@@ -143,6 +146,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 	upstream := rtorrent.Recover(s.backend.caller, s.onPanic)
 	s.poller = poller.New(upstream, &poller.Options{
 		Backend:   s.backend.kind,
+		Fallback:  s.backend.fallback,
 		Interval:  cfg.Poll.Interval,
 		FullSweep: cfg.Poll.FullSweep,
 		Timeout:   cfg.RTorrent.Timeout,
@@ -206,6 +210,9 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 	mux.Handle("/RPC2", s.guard)
 	mux.Handle(ws.DefaultPath, s.ws)
 	mux.Handle(ws.DefaultCompatPath, s.ws)
+	// Outside the token guard: see health.go for what they reveal.
+	mux.Handle(healthzPath, healthHandler())
+	mux.Handle(readyzPath, readyHandler(s.poller))
 	for _, l := range httpListeners {
 		s.http = append(s.http, httpDoor{l: l, srv: &http.Server{
 			Handler:           mux,
@@ -228,7 +235,7 @@ func (s *server) serve(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.poller.Run(gctx) })
 	for _, d := range s.http {
-		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/RPC2 /ws /rtorrent-ws")
+		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/RPC2 /ws /rtorrent-ws /healthz /readyz")
 		g.Go(func() error {
 			return serveUntil(gctx, func() error { return d.srv.Serve(d.l) }, func(ctx context.Context) error {
 				// Hijacked WebSocket connections are not the server's.

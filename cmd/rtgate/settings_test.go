@@ -31,9 +31,10 @@ import (
 // it complete: a new key needs a test before it lands.
 var keyTests = map[string][]string{
 	"backend":                   {"TestAutoWithoutRTorrentUsesTheEngine", "TestSettingRTorrentTimeout"},
-	"rtorrent.address":          {"TestInfoAndCallAgainstRTorrent"},
+	"rtorrent.address":          {"TestInfoAndCallAgainstRTorrent", "TestEnvSettings"},
 	"rtorrent.timeout":          {"TestSettingRTorrentTimeout"},
 	"rtorrent.retries":          {"TestSettingRTorrentRetries"},
+	"rtorrent.wait":             {"TestSettingRTorrentWait"},
 	"engine.data_dir":           {"TestEmbeddedThroughTheDoors"},
 	"engine.session_dir":        {"TestEmbeddedThroughTheDoors"},
 	"engine.port":               {"TestSettingsEngine"},
@@ -42,7 +43,7 @@ var keyTests = map[string][]string{
 	"poll.full_sweep":           {"TestSettingsPoll"},
 	"poll.answer_reads":         {"TestSettingsAnswerReads"},
 	"poll.event_hooks":          {"TestSettingsEventHooks"},
-	"listen.http":               {"TestServeLegacyDoors", "TestServeRefusesUnsafeListeners"},
+	"listen.http":               {"TestServeLegacyDoors", "TestServeRefusesUnsafeListeners", "TestEnvSettings"},
 	"listen.http_socket":        {"TestSettingsListen"},
 	"listen.scgi":               {"TestServeLegacyDoors"},
 	"listen.scgi_mode":          {"TestServeLegacyDoors"},
@@ -93,19 +94,8 @@ func TestEveryConfigKeyHasATest(t *testing.T) {
 // configKeys lists the dotted YAML keys of a config struct's leaves.
 func configKeys(t reflect.Type, prefix string) []string {
 	var keys []string
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		if prefix != "" {
-			name = prefix + "." + name
-		}
-		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() && f.Type.Name() != "" && !strings.HasSuffix(f.Type.Name(), "Mode") {
-			keys = append(keys, configKeys(f.Type, name)...)
-			continue
-		}
-		keys = append(keys, name)
+	for _, f := range configFields(t, prefix, nil) {
+		keys = append(keys, f.key)
 	}
 	return keys
 }
