@@ -24,7 +24,8 @@ var soakFull = flag.Bool("soak", false, "churn 1,000 subscribers over 5,000 down
 // TestChurnReturnsToBaseline connects rounds of WebSocket subscribers to
 // the torrents topic of a real rTorrent, has each read its snapshot and
 // leave, and checks after every round that the heap in use (after a GC)
-// and the goroutine count are back at their baseline, within 10 %: the
+// and the goroutine count are back at their baseline, within 10 % (the heap
+// within at least 1 MiB): the
 // connections, their subscribers and the topic's snapshot are all
 // released. make test runs a small size; make soak the full one.
 func TestChurnReturnsToBaseline(t *testing.T) {
@@ -77,8 +78,11 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 			round()
 			heap, g := measure()
 			t.Logf("round %d: heap in use %.1f MB, %d goroutines", r, mb(heap), g)
-			if float64(heap) > 1.1*float64(baseHeap) {
-				t.Errorf("round %d: heap in use %.1f MB, more than 10 %% over the baseline %.1f MB", r, mb(heap), mb(baseHeap))
+			// 10 % of the baseline, and at least 1 MiB: a few-MB heap moves
+			// by half a MB from one GC to the next with nothing leaking
+			// (measured: 4.0 MB baseline, rounds between 4.1 and 4.5).
+			if slack := max(0.1*float64(baseHeap), 1<<20); float64(heap) > float64(baseHeap)+slack {
+				t.Errorf("round %d: heap in use %.1f MB, more than %.1f MB over the baseline %.1f MB", r, mb(heap), mb(uint64(slack)), mb(baseHeap))
 			}
 			if float64(g) > 1.1*float64(baseG) {
 				t.Errorf("round %d: %d goroutines, more than 10 %% over the baseline %d", r, g, baseG)
