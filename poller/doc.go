@@ -134,13 +134,19 @@
 //	snapshot {"events":[]}
 //	change   {"event":"event.download.finished","target":"<HASH>","timestamp":1700000000123}
 //
-// Events are derived from the diffs (see the Event* constants): inserted
-// and erased when a download appears and goes, opened/closed (d.is_open),
-// resumed/paused (d.is_active), hash_queued/hash_done (d.hashing),
-// finished (d.complete became 1, not for a download that appears
-// complete), active/inactive (traffic began, stopped). A state between two
-// polls is not seen: a hash check done within one interval shows only as
-// finished. The first sweep after Run starts raises none.
+// With the event hooks (hooks.go; on wherever rTorrent has the commands
+// they need), the lifecycle events are rTorrent's own, in its order, as
+// its handlers logged them: inserted, erased, opened, closed, resumed,
+// paused, hash_queued, hash_done, hash_removed, hash_failed,
+// hash_final_failed, finished — everything between two polls, within
+// about Options.EventCheck. Without them, and for what the log missed
+// (a resync after a reconnection), events are derived from the diffs (see
+// the Event* constants): inserted and erased when a download appears and
+// goes, opened/closed (d.is_open), resumed/paused (d.is_active),
+// hash_queued/hash_done (d.hashing), finished (d.complete became 1, not
+// for a download that appears complete); a state between two polls is
+// not seen. Traffic events, active/inactive, always come from the diffs.
+// The first sweep after Run starts raises none.
 //
 // backend: the backend's Health, whole in every message.
 //
@@ -159,6 +165,14 @@
 // differences from the last state (an erased download as removed, …), in
 // the same epoch; only a backend offering other fields makes the torrent
 // topics start a new epoch (Topic.Reset) with a fresh snapshot.
+//
+// # Answers from state
+//
+// Answer answers legacy reads (lists over any view in rTorrent's order,
+// download getters, settings, system.multicalls of them) from the state,
+// learning on demand the views, fields and globals clients ask for;
+// NoteWrite keeps them read-your-writes. docs/freshness.md is the
+// contract they keep.
 //
 // # Consistency
 //
