@@ -95,6 +95,8 @@ func (a *answerer) answer(method string, params []xmlrpc.Value, depth int) (xmlr
 		return a.view(params, false)
 	case method == "d.multicall.filtered":
 		return a.view(params, true)
+	case method == "f.multicall" || method == "p.multicall" || method == "t.multicall":
+		return a.detail(method, params)
 	case strings.HasPrefix(method, "d."):
 		return a.getter(method, params)
 	}
@@ -229,6 +231,55 @@ func (a *answerer) getter(method string, params []xmlrpc.Value) (xmlrpc.Value, b
 		return xmlrpc.Value{}, false
 	}
 	return s.value(a.st.schema, hash, r)
+}
+
+// detail answers f.multicall, p.multicall and t.multicall of a download,
+// HASH, "" and fields: the call itself is learned, and read every tick
+// while it is asked.
+func (a *answerer) detail(method string, params []xmlrpc.Value) (xmlrpc.Value, bool) {
+	if len(params) < 2 {
+		return xmlrpc.Value{}, false
+	}
+	for _, p := range params {
+		if p.Kind() != xmlrpc.String {
+			return xmlrpc.Value{}, false
+		}
+	}
+	hash := params[0].String()
+	if params[1].String() != "" || a.st.torrents[hash] == nil {
+		return xmlrpc.Value{}, false
+	}
+	for _, f := range params[2:] {
+		if classifyField(f.String(), a.has) == classNone {
+			return xmlrpc.Value{}, false
+		}
+	}
+	key := callKey(method, params)
+	c := a.rm.calls[key]
+	if c == nil {
+		if len(a.rm.calls) >= maxCalls || !a.has(method) {
+			return xmlrpc.Value{}, false
+		}
+		c = &learnedCall{method: method, params: params, hash: hash}
+		a.rm.calls[key] = c
+		a.p.wakeLoop()
+	}
+	c.asked = a.now
+	if !c.ready || a.touchOnly || a.rm.dirty[hash] > 0 || a.rm.dirtyAll > 0 {
+		return xmlrpc.Value{}, false
+	}
+	return c.val, true
+}
+
+// callKey names a call of string params.
+func callKey(method string, params []xmlrpc.Value) string {
+	var sb strings.Builder
+	sb.WriteString(method)
+	for _, p := range params {
+		sb.WriteByte(0)
+		sb.WriteString(p.String())
+	}
+	return sb.String()
 }
 
 // isPlainArg reports whether s is written the same as a command string's

@@ -65,6 +65,13 @@ func clientReads(v rtorrenttest.Version, hashes map[string]string) []call {
 		call{name: "ruTorrent's throttles", method: "d.multicall2", params: sv("", "", "d.hash=", "d.throttle_name=", "cat=$throttle.up.max=$d.throttle_name=", "cat=$throttle.down.max=$d.throttle_name=")},
 	)
 	h := hashes["stopped"]
+	for _, d := range []struct{ name, hash string }{{"stopped", h}, {"seeding", hashes["seeding"]}, {"multi", hashes["multi"]}} {
+		reads = append(reads,
+			call{name: "Flood's files of " + d.name, method: "f.multicall", params: sv(d.hash, "", "f.path=", "f.priority=", "f.size_bytes=", "f.size_chunks=", "f.completed_chunks=")},
+			call{name: "Flood's peers of " + d.name, method: "p.multicall", params: sv(d.hash, "", "p.address=", "p.client_version=", "p.completed_percent=", "p.down_rate=", "p.up_rate=", "p.is_encrypted=", "p.is_incoming=")},
+			call{name: "Flood's trackers of " + d.name, method: "t.multicall", params: sv(d.hash, "", "t.url=", "t.type=", "t.is_enabled=")},
+		)
+	}
 	reads = append(reads,
 		call{name: "d.name", method: "d.name", params: sv(h)},
 		call{name: "d.custom addtime", method: "d.custom", params: sv(h, "addtime")},
@@ -220,18 +227,19 @@ func TestAnswerReadYourWrites(t *testing.T) {
 		// and the gate holds it while the test looks.
 		b := startBackend(t, nil)
 		m := rtorrenttest.LoadMix(t, b.rt, b.c)
-		hashes := map[string]string{"stopped": m.Stopped}
+		hashes := map[string]string{"stopped": m.Stopped, "multi": m.Multi}
 		g := &gate{c: b.c}
 		f := startPollerOn(t, b, g, &poller.Options{Interval: time.Hour, FullSweep: -1, EventCheck: -1})
 		h := hashes["stopped"]
 		custom1 := call{name: "d.custom1", method: "d.custom1", params: sv(h)}
 		list := call{name: "list", method: "d.multicall2", params: sv("", "main", "d.hash=", "d.custom1=")}
 		setting := call{name: "max rate", method: "throttle.global_down.max_rate", params: sv("")}
-		for _, c := range []call{custom1, list, setting} {
+		files := call{name: "files", method: "f.multicall", params: sv(hashes["multi"], "", "f.path=", "f.priority=")}
+		for _, c := range []call{custom1, list, setting, files} {
 			f.p.Answer(c.method, c.params)
 		}
 		f.p.RequestRefresh() // a sweep reads what was asked
-		for _, c := range []call{custom1, list, setting} {
+		for _, c := range []call{custom1, list, setting, files} {
 			answered(t, f.p, c)
 		}
 
@@ -243,6 +251,7 @@ func TestAnswerReadYourWrites(t *testing.T) {
 		}{
 			{"d.custom1.set", []string{h, "new tag"}, []string{h}, []call{custom1, list}},
 			{"throttle.global_down.max_rate.set", []string{"", "1048576"}, nil, []call{setting}},
+			{"f.priority.set", []string{hashes["multi"] + ":f1", "2"}, []string{hashes["multi"]}, []call{files}},
 		} {
 			b.call(t, w.method, w.params...)
 			g.hold()

@@ -23,6 +23,7 @@ const (
 	maxViews   = 16
 	maxFields  = 64
 	maxGlobals = 256
+	maxCalls   = 32
 )
 
 // readModel is guarded by Poller.mu.
@@ -32,6 +33,7 @@ type readModel struct {
 	views   map[string]*learnedView
 	fields  map[string]*learnedField // by field command ("d.custom=addtime")
 	globals map[string]*learnedGlobal
+	calls   map[string]*learnedCall // by callKey: detail calls of one download
 
 	// Writes through rtgate (NoteWrite), for read-your-writes: what a
 	// write may have changed is not answered until a poll that started
@@ -80,6 +82,18 @@ type learnedField struct {
 	failed bool
 }
 
+// learnedCall is a detail call (f.multicall, p.multicall, t.multicall of
+// one download) read every tick while asked.
+type learnedCall struct {
+	method string
+	params []xmlrpc.Value
+	hash   string
+	asked  time.Time
+	val    xmlrpc.Value
+	ready  bool
+	failed bool
+}
+
 type learnedGlobal struct {
 	class  fieldClass
 	asked  time.Time
@@ -93,6 +107,7 @@ func newReadModel() readModel {
 		views:   map[string]*learnedView{},
 		fields:  map[string]*learnedField{},
 		globals: map[string]*learnedGlobal{},
+		calls:   map[string]*learnedCall{},
 		dirty:   map[string]uint64{},
 		cache:   map[string]xmlrpc.Value{},
 	}
@@ -106,6 +121,8 @@ type rmPlan struct {
 	mainFields []string // field commands read over every download
 	fastFields []string // field commands read over started and hashing
 	globals    []string
+	details    []string // keys of the learned calls read
+	detailCall []rtorrent.MethodCall
 	calls      []rtorrent.MethodCall
 }
 
@@ -119,6 +136,8 @@ type rmUpdate struct {
 	rowVals   map[string]map[string]xmlrpc.Value // by field, by hash: fields of fetched downloads
 	globals   map[string]xmlrpc.Value
 	globFail  map[string]bool
+	details   map[string]xmlrpc.Value // learned calls read, by key
+	detFail   map[string]bool
 	rowsRead  []string // hashes read in full (fetched)
 	sweep     bool     // every download read in full, every field, view and global
 	viewsRead bool     // every asked view list read
@@ -134,6 +153,8 @@ func (u *rmUpdate) init() {
 		u.rowVals = map[string]map[string]xmlrpc.Value{}
 		u.globals = map[string]xmlrpc.Value{}
 		u.globFail = map[string]bool{}
+		u.details = map[string]xmlrpc.Value{}
+		u.detFail = map[string]bool{}
 	}
 }
 
@@ -178,7 +199,32 @@ func (p *Poller) planReadModel(c *conn, sweep bool) rmPlan {
 			pl.globals = append(pl.globals, m)
 		}
 	}
-	pl.calls = c.rmCalls(pl.views, pl.mainFields, pl.fastFields, pl.globals)
+	for key, lc := range rm.calls {
+		if now.Sub(lc.asked) > p.opts.ForgetAfter || p.st.torrents[lc.hash] == nil {
+			delete(rm.calls, key)
+			continue
+		}
+		if !lc.failed {
+			pl.details = append(pl.details, key)
+			pl.detailCall = append(pl.detailCall, rtorrent.MethodCall{Method: lc.method, Params: lc.params})
+		}
+	}
+	pl.calls = append(c.rmCalls(pl.views, pl.mainFields, pl.fastFields, pl.globals), pl.detailCall...)
+	return pl
+}
+
+// detailPlan reads the learned calls of these downloads, for a refresh.
+func (p *Poller) detailPlan(hashes []string) rmPlan {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pl := rmPlan{seq: p.rm.seq}
+	for key, lc := range p.rm.calls {
+		if !lc.failed && slices.Contains(hashes, lc.hash) {
+			pl.details = append(pl.details, key)
+			pl.detailCall = append(pl.detailCall, rtorrent.MethodCall{Method: lc.method, Params: lc.params})
+		}
+	}
+	pl.calls = pl.detailCall
 	return pl
 }
 
@@ -236,6 +282,14 @@ func (pl *rmPlan) read(c *conn, res []rtorrent.Result, u *rmUpdate) {
 			u.globFail[g] = true
 		} else {
 			u.globals[g] = res[i].Value
+		}
+		i++
+	}
+	for _, key := range pl.details {
+		if res[i].Fault != nil {
+			u.detFail[key] = true
+		} else {
+			u.details[key] = res[i].Value
 		}
 		i++
 	}
@@ -372,6 +426,16 @@ func (p *Poller) applyReadModel(u *rmUpdate, removed []string, reset bool) (move
 		for m := range u.globFail {
 			if g := rm.globals[m]; g != nil {
 				g.failed, g.ready, moved = true, false, true
+			}
+		}
+		for key, v := range u.details {
+			if lc := rm.calls[key]; lc != nil && (!lc.ready || !lc.val.Equal(v)) {
+				lc.val, lc.ready, moved = v, true, true
+			}
+		}
+		for key := range u.detFail {
+			if lc := rm.calls[key]; lc != nil {
+				lc.failed, lc.ready, moved = true, false, true
 			}
 		}
 	}

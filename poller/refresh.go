@@ -53,10 +53,16 @@ func (p *Poller) Refresh(ctx context.Context, hashes ...string) error {
 	for i, w := range wants {
 		extra[i] = w.call
 	}
+	// The learned detail calls of these downloads, read again with them.
+	details := p.detailPlan(hs)
+	extra = append(extra, details.calls...)
 	res, err := p.fetch(ctx, c, b, hs, extra)
 	if err != nil {
 		return err
 	}
+	details.read(c, res[len(wants):], &b.rm)
+	b.rm.seq = details.seq
+	res = res[:len(wants)]
 	// A call that changed downloads may have moved them between views.
 	if err := p.readViews(ctx, c, b); err != nil {
 		return err

@@ -54,6 +54,9 @@ func stateReads(t *testing.T, v rtorrenttest.Version, mix rtorrenttest.Mix) []st
 	}{
 		{"custom view", "d.multicall2", []xmlrpc.Value{s(""), s(rtorrenttest.MixView), s("d.hash="), s("d.name="), s("d.custom=addtime"), s("d.views=")}},
 		{"getter", "d.custom1", []xmlrpc.Value{s(mix.Stopped)}},
+		{"Flood's files", "f.multicall", []xmlrpc.Value{s(mix.Multi), s(""), s("f.path="), s("f.priority="), s("f.size_bytes="), s("f.size_chunks="), s("f.completed_chunks=")}},
+		{"Flood's trackers", "t.multicall", []xmlrpc.Value{s(mix.Seeding), s(""), s("t.url="), s("t.type="), s("t.is_enabled=")}},
+		{"Flood's peers", "p.multicall", []xmlrpc.Value{s(mix.Seeding), s(""), s("p.address="), s("p.client_version="), s("p.completed_percent="), s("p.down_rate="), s("p.up_rate="), s("p.is_encrypted="), s("p.is_incoming=")}},
 		{"getters", "system.multicall", []xmlrpc.Value{xmlrpc.NewArray(entry("d.name", s(mix.Multi)), entry("d.size_bytes", s(mix.Seeding)), entry("d.custom", s(mix.Stopped), s("addtime")))}},
 		{"settings", "system.multicall", []xmlrpc.Value{xmlrpc.NewArray(entry("directory.default", s("")), entry("throttle.global_down.max_rate", s("")), entry("network.port_range", s("")), entry("system.client_version"))}},
 	} {
