@@ -297,3 +297,55 @@ func freshCount(s *started) int64 {
 	}
 	return n
 }
+
+// TestUnanswerableReadsReachRTorrent: reads the state cannot answer (a
+// field rTorrent lacks (one the policy knows: an unknown command is the
+// policy's to refuse), a view it lacks, a download it lacks, a field
+// without its =) reach rTorrent every time, and its fault comes back
+// byte for byte.
+func TestUnanswerableReadsReachRTorrent(t *testing.T) {
+	rtorrenttest.Each(t, func(t *testing.T) {
+		rt := rtorrenttest.Start(t, nil)
+		mix := rtorrenttest.LoadMix(t, rt, rt.Client(t))
+		proxy := rt.NewProxy(t)
+		sock := filepath.Join(shortDir(t), "rtgate.sock")
+		startMain(t, nil, "-rtorrent", proxy.Addr(), "-http", "", "-scgi", sock)
+		s := xmlrpc.NewString
+		for _, r := range []struct {
+			name, method string
+			params       []xmlrpc.Value
+		}{
+			{"field rTorrent lacks", "d.multicall2", []xmlrpc.Value{s(""), s("main"), s("d.hash="), s("d.timestamp.last_active=")}},
+			{"unknown view", "d.multicall2", []xmlrpc.Value{s(""), s("nosuchview"), s("d.hash=")}},
+			{"field without =", "d.multicall2", []xmlrpc.Value{s(""), s("main"), s("d.hash=")}},
+			{"unknown download", "d.name", []xmlrpc.Value{s("0123456789ABCDEF0123456789ABCDEF01234567")}},
+			{"files of an unknown download", "f.multicall", []xmlrpc.Value{s("0123456789ABCDEF0123456789ABCDEF01234567"), s(""), s("f.path=")}},
+			{"getter with a bad argument", "d.custom", []xmlrpc.Value{s(mix.Stopped), s("a,b")}},
+		} {
+			t.Run(r.name, func(t *testing.T) {
+				if r.name == "field without =" {
+					r.params[2] = s("d.hash")
+				}
+				body, err := xmlrpc.Encoder{}.AppendCall(nil, r.method, r.params)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 3 {
+					before := proxy.Count(body)
+					got := scgiBody(t, sock, "text/xml", body)
+					if proxy.Count(body) != before+1 {
+						t.Fatalf("the read did not reach rTorrent")
+					}
+					want, err := rt.RawCall(context.Background(), body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want = want[bytes.Index(want, []byte("\r\n\r\n"))+4:]; !bytes.Equal(got, want) {
+						t.Fatalf("rtgate answered\n%q\nrTorrent answers\n%q", got, want)
+					}
+					time.Sleep(60 * time.Millisecond)
+				}
+			})
+		}
+	})
+}
