@@ -20,6 +20,7 @@ import (
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/topics"
+	"github.com/rtgate/rtgate/ui"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -203,6 +204,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 	mux.Handle("/RPC2", s.guard)
 	mux.Handle(ws.DefaultPath, s.ws)
 	mux.Handle(ws.DefaultCompatPath, s.ws)
+	mux.Handle("/", ui.Handler()) // the page and /rtgate.js; any other path 404
 	for _, l := range httpListeners {
 		s.http = append(s.http, httpDoor{l: l, srv: &http.Server{
 			Handler:           mux,
@@ -225,7 +227,7 @@ func (s *server) serve(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.poller.Run(gctx) })
 	for _, d := range s.http {
-		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/RPC2 /ws /rtorrent-ws")
+		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/ /RPC2 /ws /rtorrent-ws")
 		g.Go(func() error {
 			return serveUntil(gctx, func() error { return d.srv.Serve(d.l) }, func(ctx context.Context) error {
 				// Hijacked WebSocket connections are not the server's.

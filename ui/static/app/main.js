@@ -1,0 +1,639 @@
+// rtgate's page: the downloads in real time over /ws, through the client
+// module every third-party page can use too (/rtgate.js, docs/ui.md).
+import { Client, ConnectionError } from "/rtgate.js";
+import { RateChart } from "./chart.js";
+import { DetailPane } from "./detail.js";
+import { $, h, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import { FILTER_FIELDS, SORT_FIELDS, STATE_FILTERS, encodeLabels, labels, matcher, sortKeys, trackerHosts } from "./model.js";
+import { DownloadTable } from "./table.js";
+
+const TOKEN_KEY = "rtgate.token";
+const THEME_KEY = "rtgate.theme";
+const Z = "0".repeat(40);
+// A torrent the shape checks below can name (the policy reads the load's
+// commands, not the torrent): {info: {length: 1, name: "a", piece length: 16384, pieces: 20 bytes}}.
+const TINY_TORRENT = `data:application/x-bittorrent;base64,${btoa("d4:infod6:lengthi1e4:name1:a12:piece lengthi16384e6:pieces20:" + "\0".repeat(20) + "ee")}`;
+
+// The calls behind each action, in the shape the page sends them:
+// rtgate.allowed judges exactly these (docs/protocol.md).
+const ACTIONS = {
+  start: [["d.start", Z]],
+  stop: [["d.stop", Z]],
+  erase: [["d.erase", Z]],
+  label: [["d.custom1.set", Z, "a"]],
+  addFile: [["load.start_throw", "", TINY_TORRENT, 'd.custom1.set="a"', "d.custom.set=addtime,0"]],
+  addMagnet: [["load.start", "", `magnet:?xt=urn:btih:${Z}`, 'd.custom1.set="a"', "d.custom.set=addtime,0"]],
+  addURL: [["load.start", "", "https://example.invalid/a.torrent", 'd.custom1.set="a"', "d.custom.set=addtime,0"]],
+  priority: [["f.priority.set", `${Z}:f0`, 1], ["d.update_priorities", Z]],
+  limits: [["throttle.global_down.max_rate.set", "", 0], ["throttle.global_up.max_rate.set", "", 0]],
+  disk: [["d.free_diskspace", Z]],
+};
+
+// ---------------------------------------------------------------------------
+// Token: never in a URL. A token pasted into one is dropped from it.
+
+function storedToken() {
+  return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY) ?? "";
+}
+
+function scrubURL() {
+  const u = new URL(location.href);
+  const hash = new URLSearchParams(u.hash.slice(1));
+  if (!u.searchParams.has("token") && !hash.has("token")) return;
+  u.searchParams.delete("token");
+  hash.delete("token");
+  u.hash = hash.toString();
+  history.replaceState(null, "", u.href);
+}
+
+// ---------------------------------------------------------------------------
+// Theme: automatic (the system's), light or dark.
+
+const THEMES = ["auto", "light", "dark"];
+function applyTheme(theme) {
+  if (theme === "auto") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  const b = $("theme");
+  b.textContent = theme[0].toUpperCase() + theme.slice(1);
+  b.setAttribute("aria-label", `Theme: ${theme === "auto" ? "automatic" : theme}. Change`);
+}
+
+// ---------------------------------------------------------------------------
+
+class Page {
+  constructor() {
+    scrubURL();
+    this.theme = localStorage.getItem(THEME_KEY) ?? "auto";
+    applyTheme(this.theme);
+    $("theme").addEventListener("click", () => {
+      this.theme = THEMES[(THEMES.indexOf(this.theme) + 1) % THEMES.length];
+      localStorage.setItem(THEME_KEY, this.theme);
+      applyTheme(this.theme);
+      this.chart.draw();
+    });
+
+    this.client = new Client("/ws", { token: storedToken() });
+    this.reasons = {}; // action → why not, or null
+    this.filters = { state: "all", label: "", tracker: "", search: "" };
+    this.sort = { key: "name", desc: false };
+    this.backend = null;
+    this.rows = new Map();
+    this.viewDirty = true;
+    this.firstRender = false;
+
+    this.table = new DownloadTable($("list"), {
+      onSort: (key) => this.setSort(key),
+      onSelect: () => this.selectionChanged(),
+      onOpen: (hash) => { this.openDetail(hash); $("detail-panel").focus(); },
+      onKey: (e) => this.tableKey(e),
+    });
+    this.table.setSort(this.sort.key, this.sort.desc);
+    this.table.setEmpty("Connecting…");
+    this.detail = new DetailPane($("detail"), {
+      client: this.client,
+      can: (a) => this.reasons[a] ?? null,
+      act: (what, calls) => this.act(what, calls),
+      onClose: () => this.closeDetail(),
+    });
+    this.chart = new RateChart($("chart"));
+
+    this.#wireConnection();
+    this.#wireToolbar();
+    this.#wireDialogs();
+    this.#wireDrop();
+    document.addEventListener("keydown", (e) => this.globalKey(e));
+    globalThis.addEventListener("online", () => this.client.reconnectNow());
+    // For tests and for whoever debugs in the console: the same objects.
+    globalThis.rtgate = { client: this.client, table: this.table, page: this };
+  }
+
+  // --- connection and topics ---
+
+  #wireConnection() {
+    const c = this.client;
+    c.on("state", (s) => {
+      this.connState = s;
+      if (s.state === "auth") this.askToken(s.reason);
+      this.renderBanner();
+    });
+    c.on("open", () => this.refreshAllowed());
+    c.on("warning", (w) => console.warn(w.message));
+
+    this.torrents = c.subscribe("torrents", (rows, u) => this.torrentsUpdate(rows, u));
+    this.transfer = c.subscribe("transfer", (t) => this.transferUpdate(t));
+    c.subscribe("backend", (b) => { this.backend = b; this.renderBanner(); });
+    setInterval(() => {
+      const t = this.transfer.state;
+      if (t) this.chart.push(t.downRate, t.upRate);
+    }, 1000);
+    setInterval(() => this.refreshDisk(), 30000);
+  }
+
+  torrentsUpdate(rows, u) {
+    this.rows = rows;
+    if (u.kind === "snapshot" || u.kind === "ended") {
+      this.viewDirty = true;
+    } else if (u.kind === "change") {
+      const k = u.keys;
+      if (k.added.length || k.removed.length) this.viewDirty = true;
+      else if (!this.viewDirty) {
+        const fields = new Set([...SORT_FIELDS[this.sort.key], ...(this.filtering() ? FILTER_FIELDS : [])]);
+        const changed = u.data.changed ?? {};
+        for (const key of k.changed) {
+          if (Object.keys(changed[key] ?? {}).some((f) => fields.has(f))) {
+            this.viewDirty = true;
+            break;
+          }
+        }
+      }
+      this.changedKeys ??= new Set();
+      for (const key of k.changed) this.changedKeys.add(key);
+      if (k.added.length || k.removed.length) this.listsDirty = true;
+      if (u.data.changed && Object.values(u.data.changed).some((f) => "custom1" in f || "trackerURIs" in f)) this.listsDirty = true;
+    }
+    if (u.kind === "snapshot") this.listsDirty = true;
+    this.scheduleView();
+  }
+
+  filtering() {
+    const f = this.filters;
+    return f.state !== "all" || f.label !== "" || f.tracker !== "" || f.search !== "";
+  }
+
+  scheduleView() {
+    if (this.viewFrame) return;
+    this.viewFrame = requestAnimationFrame(() => {
+      this.viewFrame = 0;
+      this.renderView();
+    });
+  }
+
+  renderView() {
+    if (this.viewDirty) {
+      this.viewDirty = false;
+      this.changedKeys = null;
+      this.view = sortKeys(this.rows, matcher(this.filters), this.sort.key, this.sort.desc);
+      this.table.setData(this.rows, this.view);
+      this.table.setEmpty(this.rows.size ? "No download matches the filters." : "No downloads yet: add one.");
+      setText($("count"), this.rows.size === this.view.length ? `${this.view.length} downloads` : `${this.view.length} of ${this.rows.size} downloads`);
+    } else if (this.changedKeys) {
+      this.table.changed(this.changedKeys);
+      this.changedKeys = null;
+    }
+    if (this.listsDirty) {
+      this.listsDirty = false;
+      this.renderFilterLists();
+    }
+    if (this.pendingFocus && this.rows.has(this.pendingFocus) && this.table.index.has(this.pendingFocus)) {
+      this.table.select(this.pendingFocus);
+      this.pendingFocus = null;
+    }
+    const active = this.detail.hash;
+    if (active) this.detail.update(this.rows.get(active));
+    this.updateButtons();
+    if (!this.firstRender && this.torrents.position) {
+      this.firstRender = true;
+      // Marked once the rows are painted: the benchmark's end point.
+      requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("rtgate:first-render")));
+      if (this.rows.size && this.detail.root.hidden === false) this.detail.render();
+      this.refreshDisk();
+    }
+  }
+
+  renderFilterLists() {
+    const labelSet = new Set();
+    const trackerSet = new Set();
+    for (const t of this.rows.values()) {
+      for (const l of labels(t.custom1)) labelSet.add(l);
+      for (const tr of trackerHosts(t)) trackerSet.add(tr);
+    }
+    const fill = (sel, first, values, current) => {
+      const opts = [...first, ...[...values].sort().map((v) => [v, v])];
+      const want = opts.map(([v, text]) => v + "\u0001" + text).join("\u0002");
+      if (sel.dataset.opts === want) return;
+      sel.dataset.opts = want;
+      sel.replaceChildren(...opts.map(([v, text]) => h("option", { value: v, text, selected: v === current })));
+    };
+    fill($("filter-label"), [["", "All"], ["\0", "None"]], labelSet, this.filters.label);
+    fill($("filter-tracker"), [["", "All"]], trackerSet, this.filters.tracker);
+    $("label-list").replaceChildren(...[...labelSet].sort().map((l) => h("option", { value: l })));
+  }
+
+  transferUpdate(t) {
+    setText($("down-rate"), fmt.rate(t.downRate) || "0 B/s");
+    setText($("up-rate"), fmt.rate(t.upRate) || "0 B/s");
+    setText($("down-limit"), t.downMaxRate ? fmt.rate(t.downMaxRate) : "none");
+    setText($("up-limit"), t.upMaxRate ? fmt.rate(t.upMaxRate) : "none");
+  }
+
+  async refreshDisk() {
+    const first = this.rows.keys().next().value;
+    const el = $("disk");
+    if (!first || this.reasons.disk !== null || this.client.state !== "open") {
+      el.hidden = true;
+      return;
+    }
+    try {
+      const free = await this.client.call("d.free_diskspace", first);
+      setText($("disk-free"), fmt.bytes(free));
+      el.hidden = false;
+    } catch {
+      el.hidden = true; // not known here (the embedded engine has no disk figure)
+    }
+  }
+
+  renderBanner() {
+    const s = this.connState?.state ?? "connecting";
+    const b = this.backend;
+    let text = "";
+    let kind = "";
+    let retry = false;
+    if (s === "reconnecting") {
+      const secs = Math.max(1, Math.round((this.connState.delay ?? 0) / 1000));
+      text = `Connection to rtgate lost; reconnecting in ${secs} s (attempt ${this.connState.attempt}).`;
+      kind = "warn";
+      retry = true;
+    } else if (s === "connecting" && this.client.stats.opens > 0) {
+      text = "Reconnecting to rtgate…";
+      kind = "warn";
+    } else if (s === "auth") {
+      text = "rtgate wants a token.";
+      kind = "warn";
+    } else if (b && b.state === "disconnected") {
+      text = `rtgate cannot reach rTorrent${b.error ? `: ${b.error}` : "."}`;
+      kind = "error";
+    } else if (b && b.state === "reconnecting") {
+      const at = b.retryAt ? ` at ${new Date(b.retryAt).toLocaleTimeString()}` : "";
+      text = `rTorrent is unreachable; rtgate tries again${at} (attempt ${b.attempt}).${b.error ? ` ${b.error}` : ""}`;
+      kind = "error";
+    } else if (b && b.state === "connecting") {
+      text = "rtgate is connecting to its backend…";
+      kind = "warn";
+    } else if (b && b.backend === "embedded") {
+      text = "Embedded engine: rtgate runs its own BitTorrent engine, no rTorrent is configured.";
+      kind = "info";
+    }
+    const banner = $("banner");
+    banner.hidden = !text;
+    banner.className = `banner ${kind}`;
+    banner.dataset.state = text ? (kind === "info" ? "embedded" : b && (b.state === "disconnected" || b.state === "reconnecting") && s === "open" ? `backend-${b.state}` : s) : "";
+    setText($("banner-text"), text);
+    $("banner-retry").hidden = !retry;
+    const v = b?.version ? `${b.backend === "embedded" ? "embedded engine" : "rTorrent"} ${b.version}` : "";
+    setText($("backend-version"), v);
+  }
+
+  // --- what this connection may do ---
+
+  async refreshAllowed() {
+    const names = Object.keys(ACTIONS);
+    const calls = names.flatMap((n) => ACTIONS[n]);
+    try {
+      const res = await this.client.allowed(calls);
+      let i = 0;
+      for (const n of names) {
+        const parts = res.slice(i, i + ACTIONS[n].length);
+        i += ACTIONS[n].length;
+        const refused = parts.find((r) => !r.allowed);
+        this.reasons[n] = refused ? refused.error.message : null;
+      }
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) console.warn("rtgate.allowed:", err);
+      return;
+    }
+    this.updateButtons();
+    this.detail.schedule();
+    this.refreshDisk();
+  }
+
+  reasonFor(action) {
+    if (!(action in this.reasons)) return "Not known yet: waiting for rtgate.";
+    return this.reasons[action];
+  }
+
+  updateButtons() {
+    const sel = this.table.selection.size;
+    const none = sel === 0 ? "Select downloads first." : null;
+    const add = ["addFile", "addMagnet", "addURL"].every((a) => this.reasonFor(a)) ? this.reasonFor("addFile") : null;
+    this.#button("add-button", add);
+    this.#button("start-button", this.reasonFor("start") ?? none);
+    this.#button("stop-button", this.reasonFor("stop") ?? none);
+    this.#button("label-button", this.reasonFor("label") ?? none);
+    this.#button("erase-button", this.reasonFor("erase") ?? none);
+    this.#button("limits-button", this.reasonFor("limits"));
+  }
+
+  // #button enables a button, or disables it saying why (aria-disabled
+  // keeps it focusable, so a screen reader reads the reason).
+  #button(id, reason) {
+    const b = $(id);
+    const was = b.getAttribute("aria-disabled") === "true";
+    if (!reason) {
+      if (was) {
+        b.removeAttribute("aria-disabled");
+        b.removeAttribute("title");
+        b.removeAttribute("aria-description");
+      }
+      return;
+    }
+    if (!was || b.title !== reason) {
+      b.setAttribute("aria-disabled", "true");
+      b.title = reason;
+      b.setAttribute("aria-description", reason);
+    }
+  }
+
+  // --- actions ---
+
+  /** act sends calls as one batch and reports what failed. */
+  async act(what, calls) {
+    try {
+      const out = calls.length === 1 ? [{ result: await this.client.call(...calls[0]) }] : await this.client.batch(calls);
+      const failed = out.filter((o) => o.error);
+      if (failed.length) this.toast(`${what}: ${failed[0].error.message}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ""}`);
+      return out;
+    } catch (err) {
+      this.toast(`${what}: ${err.message}`);
+      return null;
+    }
+  }
+
+  selected() {
+    return [...this.table.selection].filter((k) => this.rows.has(k));
+  }
+
+  toast(text) {
+    const t = $("toast");
+    t.textContent = text;
+    t.hidden = false;
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => { t.hidden = true; }, 8000);
+  }
+
+  #wireToolbar() {
+    const guard = (id, action, fn) => $(id).addEventListener("click", (e) => {
+      if (e.currentTarget.getAttribute("aria-disabled") === "true") {
+        this.toast(e.currentTarget.title);
+        return;
+      }
+      fn();
+    });
+    guard("start-button", "start", () => this.act("Start", this.selected().map((k) => ["d.start", k])));
+    guard("stop-button", "stop", () => this.act("Stop", this.selected().map((k) => ["d.stop", k])));
+    guard("erase-button", "erase", () => this.openErase());
+    guard("label-button", "label", () => this.openLabel());
+    guard("add-button", "add", () => this.openAdd());
+    guard("limits-button", "limits", () => this.openLimits());
+    $("banner-retry").addEventListener("click", () => this.client.reconnectNow());
+
+    const state = $("filter-state");
+    state.replaceChildren(...STATE_FILTERS.map((s) => h("option", { value: s, text: s[0].toUpperCase() + s.slice(1) })));
+    const onFilter = () => {
+      this.filters = { state: state.value, label: $("filter-label").value, tracker: $("filter-tracker").value, search: $("search").value };
+      this.viewDirty = true;
+      this.scheduleView();
+    };
+    for (const id of ["filter-state", "filter-label", "filter-tracker"]) $(id).addEventListener("change", onFilter);
+    $("search").addEventListener("input", onFilter);
+  }
+
+  setSort(key) {
+    this.sort = { key, desc: this.sort.key === key ? !this.sort.desc : key !== "name" && key !== "label" && key !== "status" };
+    this.table.setSort(this.sort.key, this.sort.desc);
+    this.viewDirty = true;
+    this.scheduleView();
+  }
+
+  selectionChanged() {
+    this.updateButtons();
+    const a = this.table.active;
+    if (a && !this.detail.root.hidden) this.openDetail(a);
+    else if (a && this.table.selection.size === 1) this.openDetail(a);
+  }
+
+  openDetail(hash) {
+    this.detail.show(hash, this.rows.get(hash));
+  }
+
+  closeDetail() {
+    this.detail.hide();
+    $("list").focus();
+  }
+
+  tableKey(e) {
+    if (e.key === "Delete") {
+      $("erase-button").click();
+      e.preventDefault();
+    }
+  }
+
+  globalKey(e) {
+    if (e.key === "/" && !e.target.closest?.("input, textarea, select, dialog")) {
+      $("search").focus();
+      e.preventDefault();
+    } else if (e.key === "Escape" && !this.detail.root.hidden && !e.target.closest?.("dialog")) {
+      this.closeDetail();
+    }
+  }
+
+  // --- dialogs ---
+
+  #wireDialogs() {
+    for (const d of document.querySelectorAll("dialog")) {
+      d.addEventListener("click", (e) => {
+        if (e.target.closest("[data-close]")) d.close();
+      });
+    }
+    $("add-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitAdd(); });
+    $("erase-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitErase(); });
+    $("label-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitLabel(); });
+    $("limits-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitLimits(); });
+    $("token-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitToken(); });
+    $("token-dialog").addEventListener("cancel", (e) => e.preventDefault()); // nothing to do without one
+  }
+
+  openAdd(files = []) {
+    const d = $("add-dialog");
+    setText($("add-error"), "");
+    $("add-links").value = "";
+    this.dropped = files;
+    const fileReason = this.reasonFor("addFile");
+    const input = $("add-files");
+    input.disabled = !!fileReason;
+    setText($("add-files-hint"), fileReason ?? (files.length ? `${files.length} dropped: ${files.map((f) => f.name).join(", ")}` : "Or drop them anywhere on the page."));
+    const linkReasons = [this.reasonFor("addMagnet") && `Magnet links: ${this.reasonFor("addMagnet")}`, this.reasonFor("addURL") && `URLs: ${this.reasonFor("addURL")}`].filter(Boolean);
+    $("add-links").disabled = !!(this.reasonFor("addMagnet") && this.reasonFor("addURL"));
+    setText($("add-links-hint"), linkReasons.join(" "));
+    if (!d.open) d.showModal();
+  }
+
+  async submitAdd() {
+    const files = [...$("add-files").files, ...(this.dropped ?? [])];
+    const links = $("add-links").value.split(/\s+/).filter(Boolean);
+    const tags = $("add-label").value.split(",").map((s) => s.trim()).filter(Boolean);
+    const start = $("add-start").checked;
+    if (!files.length && !links.length) {
+      setText($("add-error"), "Choose a torrent file, or paste a magnet link or URL.");
+      return;
+    }
+    const commands = [];
+    if (tags.length) commands.push(`d.custom1.set="${encodeLabels(tags)}"`);
+    commands.push(`d.custom.set=addtime,${Math.round(Date.now() / 1000)}`);
+    const calls = [];
+    for (const f of files) {
+      if (f.size > 3 << 20) {
+        setText($("add-error"), `${f.name} is over 3 MiB: rTorrent refuses requests that large.`);
+        return;
+      }
+      calls.push([start ? "load.start_throw" : "load.throw", "", await dataURL(f), ...commands]);
+    }
+    for (const l of links) {
+      if (!/^(magnet:\?|https?:\/\/)/i.test(l)) {
+        setText($("add-error"), `Not a magnet link or http(s) URL: ${l}`);
+        return;
+      }
+      calls.push([start ? "load.start" : "load.normal", "", l, ...commands]);
+    }
+    $("add-submit").disabled = true;
+    const out = await this.act("Add", calls);
+    $("add-submit").disabled = false;
+    if (out && !out.some((o) => o.error)) {
+      $("add-dialog").close();
+      $("add-files").value = "";
+      this.dropped = [];
+      const hash = out.map((o) => o.result).find((r) => typeof r === "string" && /^[0-9A-F]{40}$/.test(r));
+      if (hash) this.pendingFocus = hash;
+    } else if (out) {
+      setText($("add-error"), out.find((o) => o.error).error.message);
+    }
+  }
+
+  openErase() {
+    const sel = this.selected();
+    if (!sel.length) return;
+    const names = sel.slice(0, 3).map((k) => this.rows.get(k)?.name ?? k);
+    setText($("erase-text"), `Erase ${sel.length === 1 ? `“${names[0]}”` : `${sel.length} downloads (${names.join(", ")}${sel.length > 3 ? ", …" : ""})`} from rTorrent?`);
+    // rTorrent deletes files only by running a program (execute.*), which
+    // no profile of rtgate allows: the option shows why it is not offered.
+    const box = $("erase-data");
+    box.checked = false;
+    box.disabled = true;
+    setText($("erase-data-reason"), "Not offered: rTorrent deletes data only by running a program (execute.*), which rtgate's method policy refuses. The data stays on disk.");
+    $("erase-dialog").showModal();
+    $("erase-submit").focus();
+  }
+
+  async submitErase() {
+    const sel = this.selected();
+    $("erase-dialog").close();
+    if (sel.length) await this.act("Erase", sel.map((k) => ["d.erase", k]));
+    this.table.selection.clear();
+    this.selectionChanged();
+  }
+
+  openLabel() {
+    const sel = this.selected();
+    if (!sel.length) return;
+    const common = labels(this.rows.get(sel[0])?.custom1);
+    $("label-input").value = common.join(", ");
+    $("label-dialog").showModal();
+  }
+
+  async submitLabel() {
+    const tags = $("label-input").value.split(",").map((s) => s.trim()).filter(Boolean);
+    const value = encodeLabels(tags);
+    $("label-dialog").close();
+    await this.act("Label", this.selected().map((k) => ["d.custom1.set", k, value]));
+  }
+
+  openLimits() {
+    const t = this.transfer.state ?? {};
+    $("limit-down").value = String(Math.round((t.downMaxRate ?? 0) / 1024));
+    $("limit-up").value = String(Math.round((t.upMaxRate ?? 0) / 1024));
+    setText($("limits-error"), "");
+    $("limits-dialog").showModal();
+  }
+
+  async submitLimits() {
+    const down = Number($("limit-down").value);
+    const up = Number($("limit-up").value);
+    if (!Number.isInteger(down) || !Number.isInteger(up) || down < 0 || up < 0) {
+      setText($("limits-error"), "Whole numbers of KiB/s, 0 for no limit.");
+      return;
+    }
+    const out = await this.act("Rate limits", [
+      ["throttle.global_down.max_rate.set", "", down * 1024],
+      ["throttle.global_up.max_rate.set", "", up * 1024],
+    ]);
+    if (out && !out.some((o) => o.error)) $("limits-dialog").close();
+  }
+
+  askToken(reason) {
+    const d = $("token-dialog");
+    setText($("token-text"), {
+      required: "This rtgate wants a token.",
+      wrong: "That token is not this rtgate's.",
+      revoked: "The token was changed on the server: enter the new one.",
+    }[reason] ?? "This rtgate wants a token.");
+    $("token-input").value = "";
+    if (!d.open) d.showModal();
+    $("token-input").focus();
+  }
+
+  submitToken() {
+    const tok = $("token-input").value.trim();
+    if (!tok) return;
+    sessionStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(TOKEN_KEY);
+    ($("token-remember").checked ? localStorage : sessionStorage).setItem(TOKEN_KEY, tok);
+    $("token-dialog").close();
+    this.client.setToken(tok);
+  }
+
+  #wireDrop() {
+    const drop = $("drop");
+    let depth = 0;
+    const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+    document.addEventListener("dragenter", (e) => {
+      if (!hasFiles(e)) return;
+      depth++;
+      drop.hidden = false;
+    });
+    document.addEventListener("dragleave", () => {
+      if (--depth <= 0) {
+        depth = 0;
+        drop.hidden = true;
+      }
+    });
+    document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
+    document.addEventListener("drop", (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      drop.hidden = true;
+      const files = [...e.dataTransfer.files].filter((f) => /\.torrent$/i.test(f.name) || f.type === "application/x-bittorrent");
+      if (!files.length) {
+        this.toast("Only .torrent files can be dropped.");
+        return;
+      }
+      if (this.reasonFor("addFile")) {
+        this.toast(this.reasonFor("addFile"));
+        return;
+      }
+      this.openAdd(files);
+    });
+  }
+}
+
+/** dataURL reads a file as a base64 data: URI, the JSON dialect's way to pass a torrent. */
+function dataURL(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).replace(/^data:[^,]*;base64,/, "data:application/x-bittorrent;base64,"));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+new Page();
