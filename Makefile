@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 # Tool versions the Makefile runs, pinned.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test vet staticcheck bench bench-rtorrent soak fuzz run clean
+.PHONY: all build test vet staticcheck bench bench-rtorrent bench-ui soak fuzz run clean
 
 all: build
 
@@ -34,6 +34,11 @@ bench:
 # The anchor benchmark against a real rTorrent with 1k/5k/10k torrents.
 bench-rtorrent:
 	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./engine/ ./poller/ ./gateway/
+
+# The page in headless Chromium over 10,000 downloads: time to first
+# render, and frames while scrolling (docs/BENCHMARKS.md).
+bench-ui:
+	$(GO) test -run '^$$' -bench 'RtorrentUI' -benchtime 10x -count 3 -timeout 30m ./cmd/rtgate/
 
 # The churn soak at full size: ten rounds of 1,000 WebSocket subscribers
 # over 5,000 downloads, heap and goroutines back at their baseline after

@@ -51,5 +51,5 @@ export function ratio(r) {
 /** date formats Unix seconds as a local date and time; 0 is "". */
 export function date(sec, locale) {
   if (!sec) return "";
-  return new Date(sec * 1000).toLocaleString(locale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return new Date(sec * 1000).toLocaleString(locale, { dateStyle: "short", timeStyle: "short" });
 }

@@ -114,6 +114,7 @@ class Page {
     const c = this.client;
     c.on("state", (s) => {
       this.connState = s;
+      this.retryAt = s.state === "reconnecting" ? Date.now() + s.delay : 0;
       if (s.state === "auth") this.askToken(s.reason);
       this.renderBanner();
     });
@@ -125,12 +126,14 @@ class Page {
     c.subscribe("backend", (b) => { this.backend = b; this.renderBanner(); });
     setInterval(() => {
       const t = this.transfer.state;
-      if (t) this.chart.push(t.downRate, t.upRate);
+      if (t && this.client.state === "open") this.chart.push(t.downRate, t.upRate);
+      if (this.retryAt) this.renderBanner(); // the countdown
     }, 1000);
     setInterval(() => this.refreshDisk(), 30000);
   }
 
   torrentsUpdate(rows, u) {
+    if (u.kind === "snapshot" && !this.rows.size && !performance.getEntriesByName("rtgate:snapshot").length) performance.mark("rtgate:snapshot");
     this.rows = rows;
     if (u.kind === "snapshot" || u.kind === "ended") {
       this.viewDirty = true;
@@ -227,17 +230,25 @@ class Page {
     setText($("up-limit"), t.upMaxRate ? fmt.rate(t.upMaxRate) : "none");
   }
 
+  // refreshDisk shows the free space where rTorrent puts an open
+  // download (d.free_diskspace; a closed one's is 0). Not known: hidden.
   async refreshDisk() {
-    const first = this.rows.keys().next().value;
+    let open = null;
+    for (const [k, t] of this.rows) {
+      if (t.isOpen) {
+        open = k;
+        break;
+      }
+    }
     const el = $("disk");
-    if (!first || this.reasons.disk !== null || this.client.state !== "open") {
+    if (!open || this.reasons.disk !== null || this.client.state !== "open") {
       el.hidden = true;
       return;
     }
     try {
-      const free = await this.client.call("d.free_diskspace", first);
+      const free = await this.client.call("d.free_diskspace", open);
       setText($("disk-free"), fmt.bytes(free));
-      el.hidden = false;
+      el.hidden = !(free > 0);
     } catch {
       el.hidden = true; // not known here (the embedded engine has no disk figure)
     }
@@ -250,7 +261,7 @@ class Page {
     let kind = "";
     let retry = false;
     if (s === "reconnecting") {
-      const secs = Math.max(1, Math.round((this.connState.delay ?? 0) / 1000));
+      const secs = Math.max(1, Math.round((this.retryAt - Date.now()) / 1000));
       text = `Connection to rtgate lost; reconnecting in ${secs} s (attempt ${this.connState.attempt}).`;
       kind = "warn";
       retry = true;

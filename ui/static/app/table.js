@@ -15,7 +15,7 @@ export function cellText(key, t) {
     case "progress": return fmt.percent(progress(t));
     case "downRate": return fmt.rate(t.downRate);
     case "upRate": return fmt.rate(t.upRate);
-    case "eta": return t.isComplete ? "" : fmt.duration(eta(t));
+    case "eta": return t.isComplete || !t.state ? "" : fmt.duration(eta(t));
     case "ratio": return fmt.ratio(t.ratio ?? 0);
     case "size": return fmt.bytes(t.sizeBytes ?? 0);
     case "label": return labels(t.custom1).join(", ");
@@ -142,6 +142,7 @@ export class DownloadTable {
         el.hidden = true;
         el.idx = -1;
         el.key = null;
+        el.removeAttribute("id");
       }
     }
     this.force = false;
