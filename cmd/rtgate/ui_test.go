@@ -615,3 +615,81 @@ func TestUIAdd(t *testing.T) {
 		b.screenshot("added")
 	})
 }
+
+// TestUIScreenshot writes the README's screenshot when RTGATE_UI_SCREENSHOT
+// names the file (docs/ui.png):
+//
+//	RTGATE_UI_SCREENSHOT=$PWD/docs/ui.png go test -run TestUIScreenshot ./cmd/rtgate/
+//
+// rTorrent 0.9.8 with downloads seeding, stopped, part done (some of their
+// data missing) and labelled, the detail pane on one's files.
+func TestUIScreenshot(t *testing.T) {
+	out := os.Getenv("RTGATE_UI_SCREENSHOT")
+	if out == "" {
+		t.Skip("RTGATE_UI_SCREENSHOT names the file to write")
+	}
+	rt := rtorrenttest.Start(t, nil)
+	c := rt.Client(t)
+	type dl struct {
+		name   string
+		files  int
+		start  bool
+		hole   bool // a third of the data missing: part done
+		labels string
+	}
+	var sel string
+	for i, d := range []dl{
+		{name: "debian-12.8.0-amd64-netinst.iso", start: true, labels: "linux"},
+		{name: "ubuntu-24.04.1-desktop-amd64.iso", start: true, hole: true, labels: "linux"},
+		{name: "archlinux-2024.12.01-x86_64.iso", labels: "linux"},
+		{name: "Big Buck Bunny (2008)", files: 4, start: true, labels: "films,blender"},
+		{name: "Sintel (2010)", files: 3, hole: true, start: true, labels: "films,blender"},
+		{name: "Tears of Steel (2012)", files: 3, labels: "films,blender"},
+		{name: "wikipedia_en_all_maxi_2024-01.zim", start: true, hole: true},
+		{name: "LibreOffice_24.8.3_Linux_x86-64_deb", files: 5, start: true, labels: "software"},
+		{name: "Fedora-Workstation-Live-x86_64-41", hole: true, labels: "linux"},
+		{name: "openSUSE-Tumbleweed-DVD-x86_64", start: true, labels: "linux"},
+	} {
+		tr := rtorrenttest.MakeTorrent(t, rt.DownloadDir, d.name, int64(96+i*40)<<10, &rtorrenttest.TorrentOptions{Files: d.files, Announce: "http://tracker.invalid/announce"})
+		if d.hole {
+			path := tr.Path
+			if d.files > 1 {
+				path = filepath.Join(tr.Path, tr.Files[0])
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := f.Stat()
+			f.WriteAt(make([]byte, fi.Size()/3), 0)
+			f.Close()
+		}
+		var cmds []string
+		if d.labels != "" {
+			cmds = append(cmds, `d.custom1.set="`+strings.ReplaceAll(d.labels, " ", "%20")+`"`)
+		}
+		cmds = append(cmds, fmt.Sprintf("d.custom.set=addtime,%d", time.Now().Add(-time.Duration(10-i)*37*time.Hour).Unix()))
+		rtorrenttest.Load(t, c, tr, &rtorrenttest.LoadOptions{Start: d.start, Commands: cmds})
+		if d.name == "Big Buck Bunny (2008)" {
+			sel = tr.Hash
+		}
+	}
+	e := startUI(t, rt, "")
+	callWith(t, e.gate, "throttle.global_down.max_rate.set", "", "4194304")
+	callWith(t, e.gate, "throttle.global_up.max_rate.set", "", "1048576")
+	b := e.b
+	b.open(e.url)
+	b.waitJS("ten rows", `document.querySelectorAll("#list .tbody .row:not([hidden])").length === 10`)
+	b.selectRow(sel)
+	b.click("tab-files")
+	b.waitJS("the files", `document.querySelectorAll("#detail-panel tbody tr").length === 4`)
+	time.Sleep(time.Second) // the rates' chart and the disk figure
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", out, len(png))
+}

@@ -11,6 +11,9 @@
 // subscription keeps a local state (a snapshot, then the changes applied
 // in order) and resumes from its last position after a reconnect, so that
 // nothing is missed and nothing is applied twice.
+//
+// It is one file on purpose, longer than the project's files usually are:
+// a third-party page copies or imports this one file, with no build step.
 
 /** WebSocket close codes rtgate sends (package protocol). */
 export const CloseCode = Object.freeze({

@@ -60,6 +60,10 @@ export class RateChart {
       ctx.strokeStyle = css.outlineColor;
       ctx.stroke();
     }
+    ctx.fillStyle = css.columnRuleColor;
+    ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+    ctx.textBaseline = "top";
+    ctx.fillText(`${Math.round(n / 60)} min · peak ${fmt.rate(max > 1024 ? max : 0) || "0 B/s"}`, 4 * dpr, 3 * dpr);
     const peakDown = Math.max(0, ...this.down);
     const peakUp = Math.max(0, ...this.up);
     c.setAttribute("aria-label", `Rates over the last ${Math.round(n / 60)} minutes: download peak ${fmt.rate(peakDown) || "0 B/s"}, upload peak ${fmt.rate(peakUp) || "0 B/s"}`);

@@ -114,6 +114,7 @@ export class DownloadTable {
 
   /** render writes the rows in view; it returns how many rows it wrote. */
   render() {
+    if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
     const rh = this.rowHeight;
     // The sticky header covers the top of the viewport: the body shows
