@@ -34,6 +34,11 @@ func BenchmarkRtorrentUI(b *testing.B) {
 	run := startMain(b, nil, "-rtorrent", rt.Addr(), "-http", "127.0.0.1:0", "-scgi", "")
 	url := "http://" + run.httpAddr(b) + "/"
 	br := startBrowser(b)
+	// load opens the page and waits for its first rows.
+	load := func() {
+		br.open(url)
+		br.waitJSWithin(60*time.Second, "first render", `performance.getEntriesByName("rtgate:first-render").length`)
+	}
 	rows := func() int {
 		var c int
 		br.eval(`window.rtgate.page.rows.size`, &c)
@@ -44,8 +49,7 @@ func BenchmarkRtorrentUI(b *testing.B) {
 		var render, snapshot []float64
 		var nodes int
 		for b.Loop() {
-			br.open(url)
-			br.waitJSWithin(60*time.Second, "first render", `performance.getEntriesByName("rtgate:first-render").length`)
+			load()
 			var marks []float64
 			br.eval(`["rtgate:snapshot", "rtgate:first-render"].map((m) => performance.getEntriesByName(m)[0].startTime)`, &marks)
 			snapshot = append(snapshot, marks[0])
@@ -61,8 +65,7 @@ func BenchmarkRtorrentUI(b *testing.B) {
 	})
 
 	b.Run("scroll", func(b *testing.B) {
-		br.open(url)
-		br.waitJSWithin(60*time.Second, "first render", `performance.getEntriesByName("rtgate:first-render").length`)
+		load()
 		var work, frames []float64
 		var wrote int
 		for b.Loop() {
@@ -114,8 +117,7 @@ func BenchmarkRtorrentUI(b *testing.B) {
 		b.ReportMetric(float64(wrote)/float64(len(work)), "rows-written/frame")
 	})
 	b.Run("plain-table", func(b *testing.B) {
-		br.open(url)
-		br.waitJSWithin(60*time.Second, "first render", `performance.getEntriesByName("rtgate:first-render").length`)
+		load()
 		var paint, frames []float64
 		var nodes int
 		for b.Loop() {
