@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 # Tool versions the Makefile runs, pinned.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test test-compose vet staticcheck bench bench-rtorrent soak fuzz run clean
+.PHONY: all build test test-compose vet staticcheck bench bench-rtorrent bench-ui soak fuzz run clean
 
 all: build
 
@@ -48,6 +48,11 @@ BENCH_SIZES  ?= 5000,10000
 bench-rtorrent:
 	$(GO) test -run '^$$' -bench 'Rtorrent' -benchtime 20x -timeout 30m ./rtorrent/ ./engine/ ./poller/ ./gateway/
 	$(GO) test -run '^$$' -bench 'RtorrentPollers' -benchtime 1x -timeout 120m ./cmd/rtgate/ -rtwindow $(BENCH_WINDOW) -rtsizes $(BENCH_SIZES)
+
+# The page in headless Chromium over 10,000 downloads: time to first
+# render, and frames while scrolling (docs/BENCHMARKS.md).
+bench-ui:
+	$(GO) test -run '^$$' -bench 'RtorrentUI' -benchtime 10x -count 3 -timeout 30m ./cmd/rtgate/
 
 # The churn soak at full size: ten rounds of 1,000 WebSocket subscribers
 # over 5,000 downloads, heap and goroutines back at their baseline after

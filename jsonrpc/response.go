@@ -92,7 +92,17 @@ func AppendRawResult(dst []byte, id json.RawMessage, result []byte) []byte {
 // AppendError appends an error response object, keys sorted as jesec's
 // rTorrent writes them.
 func AppendError(dst []byte, id json.RawMessage, e *Error) []byte {
-	dst = append(dst, `{"error":{"code":`...)
+	dst = append(dst, `{"error":`...)
+	dst = AppendErrorObject(dst, e)
+	dst = append(dst, `,"id":`...)
+	dst = append(dst, id...)
+	return append(dst, `,"jsonrpc":"2.0"}`...)
+}
+
+// AppendErrorObject appends e as the error object of a response, keys
+// sorted: {"code":…,"data":…,"message":…}.
+func AppendErrorObject(dst []byte, e *Error) []byte {
+	dst = append(dst, `{"code":`...)
 	dst = strconv.AppendInt(dst, int64(e.Code), 10)
 	if e.Data != nil {
 		dst = append(dst, `,"data":`...)
@@ -100,7 +110,5 @@ func AppendError(dst []byte, id json.RawMessage, e *Error) []byte {
 	}
 	dst = append(dst, `,"message":`...)
 	dst = jsonenc.AppendString(dst, e.Message)
-	dst = append(dst, `},"id":`...)
-	dst = append(dst, id...)
-	return append(dst, `,"jsonrpc":"2.0"}`...)
+	return append(dst, '}')
 }

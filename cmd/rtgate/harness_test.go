@@ -24,7 +24,7 @@ type started struct {
 // startMain runs `rtgate run` with args until the test ends and returns
 // once it says it is running. prepare, if not nil, adjusts the Main first
 // (test hooks).
-func startMain(t *testing.T, prepare func(*Main), args ...string) *started {
+func startMain(t testing.TB, prepare func(*Main), args ...string) *started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
@@ -59,7 +59,7 @@ func startMain(t *testing.T, prepare func(*Main), args ...string) *started {
 var httpListening = regexp.MustCompile(`msg="http listening" addr=(\S+)`)
 
 // httpAddr returns the host:port of the first HTTP listener the log names.
-func (s *started) httpAddr(t *testing.T) string {
+func (s *started) httpAddr(t testing.TB) string {
 	t.Helper()
 	m := httpListening.FindStringSubmatch(s.log.String())
 	if m == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/scgi"
 	"github.com/rtgate/rtgate/topics"
+	"github.com/rtgate/rtgate/ui"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -213,6 +214,7 @@ func (m *Main) open(ctx context.Context) (_ *server, err error) {
 	// Outside the token guard: see health.go for what they reveal.
 	mux.Handle(healthzPath, healthHandler())
 	mux.Handle(readyzPath, readyHandler(s.poller))
+	mux.Handle("/", ui.Handler()) // the page and /rtgate.js; any other path 404
 	for _, l := range httpListeners {
 		s.http = append(s.http, httpDoor{l: l, srv: &http.Server{
 			Handler:           mux,
@@ -235,7 +237,7 @@ func (s *server) serve(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.poller.Run(gctx) })
 	for _, d := range s.http {
-		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/RPC2 /ws /rtorrent-ws /healthz /readyz")
+		s.log.Info("http listening", "addr", d.l.Addr().String(), "paths", "/ /RPC2 /ws /rtorrent-ws /healthz /readyz")
 		g.Go(func() error {
 			return serveUntil(gctx, func() error { return d.srv.Serve(d.l) }, func(ctx context.Context) error {
 				// Hijacked WebSocket connections are not the server's.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rtgate/rtgate/jsonrpc"
 	"github.com/rtgate/rtgate/protocol"
-	"github.com/rtgate/rtgate/rtorrent"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
 
@@ -77,6 +76,9 @@ func (c *wsConn) handleFrame(frame []byte) {
 				w.werr = &jsonrpc.Error{Code: protocol.CodeMethodNotFound, Message: "method not found: " + w.Method}
 			case batch:
 				w.werr = &jsonrpc.Error{Code: protocol.CodeInvalidRequest, Message: "invalid request: " + w.Method + " cannot be part of a batch"}
+			case w.Method == allowedMethod:
+				c.answerAllowed(w.ID, w.RawParams, version)
+				return
 			default:
 				op, e := parseOp(wsHead{id: w.ID, method: w.Method, params: w.RawParams})
 				if e != nil {
@@ -91,10 +93,7 @@ func (c *wsConn) handleFrame(frame []byte) {
 		case w.Err != nil:
 			w.werr = w.Err
 		default:
-			w.Method, w.Params, _ = rtorrent.Shim(version, w.Method, w.Params)
-			if err := c.h.policy.Check(w.Method, w.Params); err != nil {
-				w.werr = jsonrpc.RefusalError(err, true)
-			} else {
+			if w.werr = c.admit(version, &w.Request); w.werr == nil {
 				send++
 			}
 		}

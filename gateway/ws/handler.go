@@ -13,6 +13,7 @@ import (
 
 	"github.com/rtgate/rtgate/auth"
 	"github.com/rtgate/rtgate/policy"
+	"github.com/rtgate/rtgate/protocol"
 	"github.com/rtgate/rtgate/topics"
 	"github.com/rtgate/rtgate/xmlrpc"
 )
@@ -22,8 +23,10 @@ import (
 // policy, and the limits below.
 type Options struct {
 	// Token, if set, must be presented by every client, as
-	// "Authorization: Bearer <token>" or the "token" query parameter; a
-	// missing or wrong one is answered 401 at the upgrade. Empty means no
+	// "Authorization: Bearer <token>", the "token" query parameter, or
+	// (for browsers) a Sec-WebSocket-Protocol entry
+	// protocol.BearerSubprotocolPrefix+base64url(token); a missing or
+	// wrong one is answered 401 at the upgrade. Empty means no
 	// authentication, which is only safe where CheckListener allows it.
 	// SetToken changes it later.
 	Token string
@@ -256,6 +259,7 @@ func New(up Caller, hub *topics.Hub, opts *Options) *Handler {
 		h.pongTimeout = DefaultPongTimeout
 	}
 	h.accept.OriginPatterns = opts.OriginPatterns
+	h.accept.Subprotocols = []string{protocol.Subprotocol} // never a token's entry
 	if opts.Compression {
 		h.accept.CompressionMode = websocket.CompressionNoContextTakeover
 	}
@@ -300,7 +304,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	want := h.token.Load()
 	if want != nil {
-		if tok, ok := auth.RequestToken(r); !ok || !want.Matches(tok) {
+		if tok, ok := requestToken(r); !ok || !want.Matches(tok) {
 			h.log.Debug("rtgate: websocket refused: missing or wrong token", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rtgate"`)
 			http.Error(w, "rtgate: missing or wrong token", http.StatusUnauthorized)
