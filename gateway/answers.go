@@ -15,7 +15,11 @@ import (
 // encoded once: a Flood poll of 10,000 downloads is 11 MB of XML.
 
 // answerCache holds the encodings of the answers of one state version.
+// Encodings of a new version are made one at a time (encoding holds
+// enc): the clients asking at once wait for the first one's bytes instead
+// of each encoding 11 MB of their own.
 type answerCache struct {
+	enc   sync.Mutex
 	mu    sync.Mutex
 	ver   uint64
 	bytes int
@@ -61,6 +65,11 @@ func (c *Coalescer) freshXML(key string, v xmlrpc.Value, ver uint64) ([]byte, er
 		if b, ok := c.answers.get(ver, "x"+key); ok {
 			return b, nil
 		}
+		c.answers.enc.Lock()
+		defer c.answers.enc.Unlock()
+		if b, ok := c.answers.get(ver, "x"+key); ok {
+			return b, nil
+		}
 	}
 	b, err := xmlrpc.RTorrentLayout{}.AppendResponse(nil, v)
 	if err != nil {
@@ -76,6 +85,11 @@ func (c *Coalescer) freshXML(key string, v xmlrpc.Value, ver uint64) ([]byte, er
 // per version.
 func (c *Coalescer) freshJSON(key string, v xmlrpc.Value, ver uint64) []byte {
 	if ver != 0 {
+		if b, ok := c.answers.get(ver, "j"+key); ok {
+			return b
+		}
+		c.answers.enc.Lock()
+		defer c.answers.enc.Unlock()
 		if b, ok := c.answers.get(ver, "j"+key); ok {
 			return b
 		}

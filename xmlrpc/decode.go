@@ -68,6 +68,12 @@ func (d *Decoder) Reset(r io.Reader) {
 	if cap(d.stack) > maxKeptStack {
 		d.stack = nil
 	}
+	// Nothing of the last document may stay reachable from d: stale stack
+	// entries and the rest of the slab chunk its lists were carved from
+	// would pin it whole, and with pooled Decoders chain every document
+	// to the one before (TestPooledDecoderPinsNothing).
+	clear(d.stack[:cap(d.stack)])
+	d.slab = nil
 	if cap(d.b64) > maxKeptBuf || cap(d.bin) > maxKeptBuf || cap(d.ws) > maxKeptBuf {
 		d.b64, d.bin, d.ws = nil, nil, nil
 	}
